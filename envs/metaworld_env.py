@@ -1,0 +1,108 @@
+"""A gymnasium task over Meta-World v3 with multi-view pixels, state and a language instruction.
+
+Observations are a dict: ``state`` (Meta-World's 39-d goal-observable vector) and, when
+cameras are configured, ``pixels`` of shape (V, H, W, 3). ``reset(seed=s)`` draws the task's
+object/goal placement from ``s`` alone, so a seed plus an action sequence replays exactly.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from envs.rendering import MultiViewRenderer
+from envs.tasks import INSTRUCTIONS, check_task
+
+DEFAULT_CAMERAS = ("corner", "topview", "gripperPOV")
+
+
+def _metaworld_class(task: str):
+    from metaworld.env_dict import ALL_V3_ENVIRONMENTS_GOAL_OBSERVABLE
+
+    return ALL_V3_ENVIRONMENTS_GOAL_OBSERVABLE[f"{task}-goal-observable"]
+
+
+class MetaWorldTask(gym.Env):
+    """One Meta-World task as a gymnasium env; time limit is truncation, never termination."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 80}
+
+    def __init__(
+        self,
+        task: str,
+        cameras: Sequence[str] = DEFAULT_CAMERAS,
+        image_size: int = 96,
+        max_steps: int = 200,
+        fast_render: bool = True,
+    ):
+        self.task = check_task(task)
+        self.instruction = INSTRUCTIONS[task]
+        if max_steps <= 0:
+            raise ValueError(f"max_steps must be positive, got {max_steps}")
+        self.max_steps = int(max_steps)
+        self._mw = _metaworld_class(task)(seed=0)
+        self._mw.max_path_length = self.max_steps
+        self._mw.seeded_rand_vec = True
+        self.cameras = list(cameras)
+        self._renderer = (
+            MultiViewRenderer(self._mw.model, self.cameras, image_size, image_size, fast_render) if self.cameras else None
+        )
+        state_space = gym.spaces.Box(-np.inf, np.inf, shape=(39,), dtype=np.float64)
+        spaces: dict[str, gym.Space] = {"state": state_space}
+        if self.cameras:
+            spaces["pixels"] = gym.spaces.Box(0, 255, shape=(len(self.cameras), image_size, image_size, 3), dtype=np.uint8)
+        self.observation_space = gym.spaces.Dict(spaces)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
+        self._steps = 0
+
+    @property
+    def model(self) -> mujoco.MjModel:
+        return self._mw.model
+
+    @property
+    def data(self) -> mujoco.MjData:
+        return self._mw.data
+
+    def _obs(self, state: np.ndarray) -> dict[str, np.ndarray]:
+        obs = {"state": np.asarray(state, dtype=np.float64)}
+        if self._renderer is not None:
+            obs["pixels"] = self._renderer.render(self._mw.data)
+        return obs
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self._mw.seed(int(seed))
+        self._mw._freeze_rand_vec = False  # draw a new placement from the env's own seeded RNG
+        state, _ = self._mw.reset()
+        self._mw._freeze_rand_vec = True
+        self._steps = 0
+        return self._obs(state), {"success": False, "instruction": self.instruction}
+
+    def step(self, action):
+        action = np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
+        state, reward, _, _, info = self._mw.step(action)
+        self._steps += 1
+        info = dict(info)
+        info["success"] = bool(info.get("success", 0.0))
+        truncated = self._steps >= self.max_steps
+        return self._obs(state), float(reward), False, truncated, info
+
+    def physics_state(self) -> np.ndarray:
+        """Full MuJoCo physics state (time, qpos, qvel, act, mocap...) for exact restore."""
+        spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
+        out = np.empty(mujoco.mj_stateSize(self.model, spec))
+        mujoco.mj_getState(self.model, self.data, out, spec)
+        return out
+
+    def render(self):
+        return None if self._renderer is None else self._renderer.render(self._mw.data)
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        self._mw.close()

@@ -1,0 +1,1 @@
+"""General Reward Model: multi-view, step-discretized task progress (Robo-Dopamine style)."""

@@ -1,0 +1,1 @@
+"""Policies that act in our tasks: scripted experts (and their failure modes), learned agents."""
