@@ -92,7 +92,11 @@ class MetaWorldTask(gym.Env):
         return self._obs(state), float(reward), False, truncated, info
 
     def physics_state(self) -> np.ndarray:
-        """Full MuJoCo physics state (time, qpos, qvel, act, mocap...) for exact restore."""
+        """Full MuJoCo physics state (time, qpos, qvel, act, mocap...).
+
+        Restoring a frame exactly: ``reset(seed=episode_seed)`` (the seed also moves bodies and
+        sites in the model), then ``mj_setState`` with this vector and ``mj_forward``.
+        """
         spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
         out = np.empty(mujoco.mj_stateSize(self.model, spec))
         mujoco.mj_getState(self.model, self.data, out, spec)

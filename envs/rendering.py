@@ -6,7 +6,9 @@ policy needs at 96x96. `fast=True` turns them off; keep `fast=False` for pretty 
 """
 from __future__ import annotations
 
+import atexit
 import os
+import weakref
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
@@ -18,6 +20,15 @@ ROLLED_CAMERAS = frozenset({"corner", "corner2", "corner3", "corner4"})
 _SLOW_FLAGS = (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION, mujoco.mjtRndFlag.mjRND_SKYBOX)
 
 
+_LIVE: "weakref.WeakSet[MultiViewRenderer]" = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    """Free GL contexts while EGL is still initialised; at interpreter teardown it may be gone."""
+    for r in list(_LIVE):
+        r.close()
+
+
 def camera_names(model: mujoco.MjModel) -> list[str]:
     return [model.camera(i).name for i in range(model.ncam)]
 
@@ -25,7 +36,8 @@ def camera_names(model: mujoco.MjModel) -> list[str]:
 class MultiViewRenderer:
     """Renders a fixed list of named cameras of one model into a (V, H, W, 3) uint8 array."""
 
-    def __init__(self, model: mujoco.MjModel, cameras: list[str], height: int, width: int, fast: bool = True):
+    def __init__(self, model: mujoco.MjModel, cameras: list[str], height: int, width: int, fast: bool = True,
+                 upright: bool = True):
         valid = camera_names(model)
         unknown = [c for c in cameras if c not in valid]
         if unknown:
@@ -36,10 +48,15 @@ class MultiViewRenderer:
             raise ValueError(f"image size must be positive, got {height}x{width}")
         self.cameras = list(cameras)
         self.fast = fast
+        self._rolled = [upright and c in ROLLED_CAMERAS for c in self.cameras]
         if fast:
             model.vis.quality.offsamples = 0
         self._renderer = mujoco.Renderer(model, height, width)
         self._out = np.empty((len(cameras), height, width, 3), dtype=np.uint8)
+        if not _LIVE:  # registered after MuJoCo's own EGL atexit hook, so it runs before it
+            atexit.unregister(_close_all)
+            atexit.register(_close_all)
+        _LIVE.add(self)
 
     def render(self, data: mujoco.MjData) -> np.ndarray:
         """Return a fresh (V, H, W, 3) array of the current state seen from every camera."""
@@ -49,8 +66,10 @@ class MultiViewRenderer:
                 for flag in _SLOW_FLAGS:
                     self._renderer.scene.flags[flag] = 0
             img = self._renderer.render()
-            self._out[i] = img[::-1, ::-1] if cam in ROLLED_CAMERAS else img
+            self._out[i] = img[::-1, ::-1] if self._rolled[i] else img
         return self._out.copy()
 
     def close(self) -> None:
-        self._renderer.close()
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv and install the project with pinned dependencies (CPU-only torch first,
+# so nothing pulls a multi-GB CUDA build). Safe to rerun: it reuses an existing .venv.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip==26.3
+.venv/bin/python -m pip install -q torch==2.13.0
+.venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
+echo "setup done: $(.venv/bin/python -c 'import torch, mujoco, metaworld; print("torch", torch.__version__, "mujoco", mujoco.__version__)')"
