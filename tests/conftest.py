@@ -1,3 +1,18 @@
 import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")
+
+import pytest  # noqa: E402
+
+TINY_CAMERAS = ("corner", "gripperPOV")
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory):
+    """Two tasks, 32px, two views: experts plus failures; enough for GRM plumbing tests."""
+    from grm.dataset.collect import EnvSettings, collect
+
+    root = tmp_path_factory.mktemp("tiny_dataset")
+    counts = {"expert": 3, "early_stop": 1, "wrong": 1, "reversed": 1}
+    collect(["reach-v3", "drawer-close-v3"], counts, 0, root, EnvSettings(TINY_CAMERAS, 32, 200), progress=False)
+    return root

@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from grm.dataset.episode_io import FORMAT_VERSION, episode_path, write_episode
-from grm.dataset.rollout import KINDS, RolloutSettings, record_episode
+from grm.dataset.rollout import KINDS, RolloutSettings, UnsolvableSeed, record_episode
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,20 @@ class _Worker:
 
     def __call__(self, job: Job) -> tuple[Job, int]:
         env, state_env = self._pair(job.task)
-        ep = record_episode(env, state_env, job.kind, job.seed, self.env.max_steps, self.rollout)
+        for attempt in range(MAX_SEED_TRIES):  # a fixed, deterministic sequence of candidate seeds
+            try:
+                ep = record_episode(env, state_env, job.kind, job.seed + attempt, self.env.max_steps, self.rollout)
+                break
+            except UnsolvableSeed:
+                continue
+        else:
+            raise UnsolvableSeed(f"{job.task}: expert failed from {MAX_SEED_TRIES} seeds from {job.seed}; raise env.max_steps?")
         write_episode(episode_path(self.out, job.task, job.kind, job.index), ep)
         return job, ep.num_steps + 1
 
 
 _WORKER: _Worker | None = None
+MAX_SEED_TRIES = 20
 
 
 def _init_worker(env: EnvSettings, rollout: RolloutSettings, out: Path) -> None:

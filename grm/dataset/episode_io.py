@@ -11,6 +11,7 @@ Layout of one file (robomimic's ``data/demo_<i>`` group, so its tools and h5py o
         success      (T,)         uint8     info["success"] after each action
         states       (T+1, S)     float64   full MuJoCo physics state (exact restore)
         keyframes    (K,)         int64     sub-task boundaries, frame indices
+        progress     (T+1,)       float32   ground-truth progress in [0, 1] (grm/progress_labels.py)
         obs/state    (T+1, 39)    float64   Meta-World observation
         obs/<cam>_image (T+1, H, W, 3) uint8   chunked per frame group, gzip
 
@@ -30,7 +31,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 IMAGE_CHUNK_FRAMES = 16
 
 
@@ -50,6 +51,7 @@ class EpisodeData:
     rewards: np.ndarray  # (T,)
     step_success: np.ndarray  # (T,) bool
     keyframes: np.ndarray  # (K,) int
+    progress: np.ndarray  # (T+1,) float, ground-truth task progress in [0, 1]
     meta: dict = field(default_factory=dict)
 
     @property
@@ -105,6 +107,7 @@ def write_episode(path: str | Path, ep: EpisodeData, env_args: dict | None = Non
             demo.create_dataset("success", data=ep.step_success.astype(np.uint8))
             demo.create_dataset("states", data=ep.physics.astype(np.float64), compression="gzip", compression_opts=4)
             demo.create_dataset("keyframes", data=np.asarray(ep.keyframes, dtype=np.int64))
+            demo.create_dataset("progress", data=np.asarray(ep.progress, dtype=np.float32))
             obs = demo.create_group("obs")
             obs.create_dataset("state", data=ep.state.astype(np.float64))
             _, _, H, W, C = ep.images.shape
@@ -154,6 +157,10 @@ class Episode:
     def keyframes(self) -> np.ndarray:
         return self._demo["keyframes"][()]
 
+    @property
+    def progress(self) -> np.ndarray:
+        return self._demo["progress"][()]
+
     def images(self, camera: str) -> h5py.Dataset:
         """The lazily-indexable (T+1, H, W, 3) stream of one camera."""
         if camera not in self.cameras:
@@ -183,6 +190,7 @@ class Episode:
             rewards=d["rewards"][()],
             step_success=d["success"][()].astype(bool),
             keyframes=d["keyframes"][()],
+            progress=d["progress"][()],
             meta=self.meta,
         )
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from envs.metaworld_env import MetaWorldTask
 from grm.dataset.episode_io import EpisodeData
+from grm.progress_labels import keyframe_progress, matched_progress
 from policies.scripted_expert import KeyframeRule, ScriptedExpert, WrongBehaviour, derive_keyframes
 
 KINDS = ("expert", "noisy", "early_stop", "wrong", "reversed")
@@ -57,26 +58,58 @@ def _record(env: MetaWorldTask, seed: int, act: Callable[[int, np.ndarray], tupl
     )
 
 
-def expert_time(state_env: MetaWorldTask, task: str, seed: int, max_steps: int) -> int:
-    """Steps the expert needs to succeed from this seed (max_steps if it never does); no rendering."""
-    expert = ScriptedExpert(task)
+class UnsolvableSeed(RuntimeError):
+    """The scripted expert does not finish from this seed; the collector moves to the next one."""
+
+
+@dataclass
+class ExpertReference:
+    """The clean expert run from a seed (no rendering): what failure episodes are labelled against."""
+
+    states: np.ndarray  # (T+1, 39)
+    progress: np.ndarray  # (T+1,)
+    first_success: int
+
+    @property
+    def steps_to_success(self) -> int:
+        return self.first_success
+
+
+def expert_reference(state_env: MetaWorldTask, seed: int, max_steps: int, settings: RolloutSettings) -> ExpertReference:
+    """Run the expert state-only from `seed`; raise UnsolvableSeed if it never succeeds."""
+    expert = ScriptedExpert(state_env.task)
     obs, _ = state_env.reset(seed=seed)
+    states, targets, grip, dirs = [obs["state"]], [], [], []
     for t in range(max_steps):
-        obs, _, _, _, info = state_env.step(expert.act(obs["state"])[0])
+        action, target = expert.act(obs["state"])
+        obs, _, _, _, info = state_env.step(action)
+        states.append(obs["state"])
+        targets.append(target)
+        grip.append(action[3])
+        dirs.append(action[:3])
         if info["success"]:
-            return t + 1
-    return max_steps
+            n = t + 2
+            tg = np.stack(targets) if all(x is not None for x in targets) else None
+            kf = derive_keyframes(tg, np.asarray(grip), t + 1, n, settings.keyframes, directions=np.stack(dirs))
+            return ExpertReference(np.stack(states), keyframe_progress(kf, n), t + 1)
+    raise UnsolvableSeed(f"{state_env.task}: expert does not succeed from seed {seed} in {max_steps} steps")
 
 
 def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed: int, max_steps: int,
                    settings: RolloutSettings = RolloutSettings()) -> EpisodeData:
-    """Record one episode of `kind` on `env` (rendering) from `seed`; `state_env` is a pixel-free twin."""
+    """Record one episode of `kind` on `env` (rendering) from `seed`; `state_env` is a pixel-free twin.
+
+    Raises UnsolvableSeed when the expert cannot finish from `seed`: every episode, failures
+    included, has a successful expert run beside it to define its progress labels.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown episode kind {kind!r}; valid: {', '.join(KINDS)}")
     task = env.task
+    ref = expert_reference(state_env, seed, max_steps, settings)
     rng = np.random.default_rng([seed, KINDS.index(kind)])
     expert = ScriptedExpert(task)
     horizon, stop = max_steps, settings.post_success_steps
+    need = ref.steps_to_success
 
     if kind in ("expert", "reversed"):
         act = lambda t, s: expert.act(s)  # noqa: E731
@@ -85,12 +118,10 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
             a, target = expert.act(s)
             return np.clip(a + rng.normal(0.0, settings.noise_std, 4), -1, 1).astype(np.float32), target
     elif kind == "early_stop":
-        need = expert_time(state_env, task, seed, max_steps)
         horizon = max(2, int(round(rng.uniform(*settings.early_stop_range) * need)))
         act = lambda t, s: expert.act(s)  # noqa: E731
         stop = None
     else:  # wrong: start like the expert, then wander off for as long as the expert would have taken
-        need = expert_time(state_env, task, seed, max_steps)
         switch = int(rng.uniform(*settings.wrong_after_range) * need)
         horizon = min(max_steps, need + settings.post_success_steps)
         wander = WrongBehaviour(rng)
@@ -101,15 +132,19 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
 
     rec = _record(env, seed, act, horizon, stop)
     n_frames = len(rec["images"])
-    if kind == "wrong":  # its phases are not the task's: only the start and the end are boundaries
-        keyframes = np.array([0, n_frames - 1])
-    else:
+    succeeded = rec["first_success"] is not None and kind != "wrong"
+    if succeeded:
         keyframes = derive_keyframes(rec["targets"], rec["actions"][:, 3], rec["first_success"], n_frames,
                                      settings.keyframes, directions=rec["actions"][:, :3])
+        progress = keyframe_progress(keyframes, n_frames)
+    else:  # its own phases are not the task's: only start and end are boundaries; progress by matching
+        keyframes = np.array([0, n_frames - 1])
+        progress = matched_progress(rec["state"], ref.states, ref.progress)
     ep = EpisodeData(
         task=task, instruction=env.instruction, kind=kind, seed=seed, cameras=list(env.cameras),
         images=rec["images"], state=rec["state"], physics=rec["physics"], actions=rec["actions"],
-        rewards=rec["rewards"], step_success=rec["success"], keyframes=keyframes,
+        rewards=rec["rewards"], step_success=rec["success"], keyframes=keyframes, progress=progress,
+        meta={"expert_steps_to_success": need},
     )
     return reverse_episode(ep) if kind == "reversed" else ep
 
@@ -118,8 +153,7 @@ def reverse_episode(ep: EpisodeData) -> EpisodeData:
     """The same frames played backwards: the task being undone (never a success).
 
     Actions are reversed in time with the motion negated (the gripper command kept), which
-    approximately undoes each step; keyframes map to T - k. meta['source_first_success']
-    keeps where the forward episode succeeded, so labels can be derived from the original.
+    approximately undoes each step; keyframes map to T - k and progress is read backwards.
     """
     T = ep.num_steps
     actions = ep.actions[::-1].copy()
@@ -128,5 +162,6 @@ def reverse_episode(ep: EpisodeData) -> EpisodeData:
         task=ep.task, instruction=ep.instruction, kind="reversed", seed=ep.seed, cameras=ep.cameras,
         images=ep.images[::-1].copy(), state=ep.state[::-1].copy(), physics=ep.physics[::-1].copy(),
         actions=actions, rewards=ep.rewards[::-1].copy(), step_success=np.zeros(T, dtype=bool),
-        keyframes=np.sort(T - ep.keyframes), meta={"source_first_success": ep.first_success, "source_kind": ep.kind},
+        keyframes=np.sort(T - ep.keyframes), progress=ep.progress[::-1].copy(),
+        meta={**ep.meta, "source_first_success": ep.first_success, "source_kind": ep.kind},
     )

@@ -1,0 +1,130 @@
+"""grm-eval's work: per-task VOC, success detection and preference on an episode dataset.
+
+For each task, one successful episode is the reference demo (its first frame and success
+frame are the GRM's START/END references, as in deployment) and is left out; every other
+episode is scored frame by frame with the fused progress tracker.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grm.dataset import list_episodes, open_episode
+from grm.inference import RewardModel, episode_progress
+from grm.metrics import kendall, preference_accuracy, roc_auc, voc
+
+SAMPLINGS = {"sparse": 10, "medium": 25, "dense": None}  # frames per expert trajectory (None = all)
+
+
+@dataclass
+class EpisodeScore:
+    name: str
+    kind: str
+    success: bool
+    true_final: float
+    pred: np.ndarray  # dense predicted progress, every frame
+    voc: dict[str, float]
+
+
+def _subsample(n: int, count: int | None) -> np.ndarray:
+    return np.arange(n) if count is None or count >= n else np.unique(np.round(np.linspace(0, n - 1, count)).astype(int))
+
+
+def reference_episode(root: Path, task: str, name: str) -> Path:
+    path = root / task / name
+    if not path.is_file():
+        raise FileNotFoundError(f"reference demo {path} not found; pass reference=<episode file name>")
+    return path
+
+
+def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspective: str = "fused",
+               guard: bool = False) -> tuple[dict, list[EpisodeScore]]:
+    ref = reference_episode(root, task, reference)
+    rm.set_reference_from_episode(ref)
+    scores = []
+    for path in list_episodes(root, tasks=[task]):
+        if path == ref:
+            continue
+        with open_episode(path) as ep:
+            views = ep.frames(slice(None), rm.cameras)
+            truth = ep.progress
+            success = ep.success and ep.kind != "wrong"
+            pred = episode_progress(rm, views, perspective, guard)
+            vocs = {}
+            if success:
+                end = int(ep.keyframes[-1]) + 1  # up to the first success: afterwards time passes, progress cannot
+                for name, count in SAMPLINGS.items():
+                    idx = _subsample(end, count)
+                    vocs[name] = voc(pred[:end] if count is None else episode_progress(rm, views[idx], perspective, guard))
+            scores.append(EpisodeScore(path.name, ep.kind, success, float(truth[-1]), pred, vocs))
+    pos = [s.pred[-1] for s in scores if s.success]
+    neg = [s.pred[-1] for s in scores if not s.success]
+    final_pred = np.array([s.pred[-1] for s in scores])
+    final_true = np.array([1.0 if s.success else min(s.true_final, 0.99) for s in scores])
+    pref, n_pairs = preference_accuracy(final_pred, final_true)
+    summary = {
+        "episodes": len(scores), "successes": len(pos), "failures": len(neg),
+        **{f"voc_{k}": float(np.mean([s.voc[k] for s in scores if s.success])) if pos else float("nan") for k in SAMPLINGS},
+        "success_auc": roc_auc(np.array(pos), np.array(neg)),
+        "preference_acc": pref, "preference_pairs": n_pairs,
+        "kendall_tau": kendall(final_pred, final_true),
+        "final_progress_success": float(np.mean(pos)) if pos else float("nan"),
+        "final_progress_failure": float(np.mean(neg)) if neg else float("nan"),
+    }
+    return summary, scores
+
+
+METRICS = ("voc_sparse", "voc_medium", "voc_dense", "success_auc", "preference_acc", "kendall_tau")
+
+
+def summarize(per_task: dict[str, dict]) -> dict[str, float]:
+    return {m: float(np.nanmean([r[m] for r in per_task.values()])) for m in METRICS}
+
+
+def plot_task(task: str, scores: list[EpisodeScore], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=100)
+    for s in scores:
+        t = np.arange(len(s.pred))
+        ax.plot(t, s.pred, color="tab:blue" if s.success else "tab:red", alpha=0.6, lw=1.2)
+    ax.plot([], [], color="tab:blue", label="success")
+    ax.plot([], [], color="tab:red", label="failure / perturbed")
+    ax.set(title=task, xlabel="step", ylabel="predicted progress", ylim=(-0.02, 1.02))
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def format_table(per_task: dict[str, dict], mean: dict[str, float]) -> str:
+    head = f"{'task':<26}" + "".join(f"{m:>15}" for m in METRICS)
+    rows = [head] + [f"{t:<26}" + "".join(f"{r[m]:>15.3f}" for m in METRICS) for t, r in per_task.items()]
+    rows.append(f"{'MEAN':<26}" + "".join(f"{mean[m]:>15.3f}" for m in METRICS))
+    return "\n".join(rows)
+
+
+def evaluate(rm: RewardModel, root: str | Path, tasks: list[str] | None, reference: str, out: str | Path | None,
+             perspective: str = "fused", guard: bool = False, plots: bool = True) -> dict:
+    root = Path(root)
+    tasks = tasks or sorted({p.parent.name for p in list_episodes(root)})
+    per_task, all_scores = {}, {}
+    for task in tasks:
+        per_task[task], all_scores[task] = score_task(rm, root, task, reference, perspective, guard)
+    result = {"per_task": per_task, "mean": summarize(per_task), "perspective": perspective, "guard": guard,
+              "reference": reference, "dataset": str(root)}
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+        if plots:
+            for task, scores in all_scores.items():
+                plot_task(task, scores, out / "plots" / f"{task}.png")
+    return result

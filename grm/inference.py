@@ -1,0 +1,163 @@
+"""Scoring with a trained GRM: the one entry point is `RewardModel.load(path)`.
+
+    rm = RewardModel.load("grm/pretrained/grm_mt40.pt")
+    rm.set_reference(demo_start_views, demo_goal_views)   # (V, H, W, 3) each, from one demo
+    tracker = ProgressTracker(rm, num_envs=8)
+    phi0 = tracker.reset(first_views)                      # (8, V, H, W, 3) -> zeros
+    out = tracker.step(next_views)                          # out.phi: fused progress, (8,)
+
+Per step the tracker encodes each environment's views once and evaluates the hop head
+three times (incremental from the previous step, forward from the episode's first
+observation, backward from the demo's goal), then fuses (DESIGN.md section 1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from grm.checkpoint import load_model
+from grm.model import GRM
+
+PERSPECTIVES = ("fused", "incremental", "forward", "backward")
+
+
+class RewardModel:
+    """A frozen GRM with its reference demo frames; deterministic (eval mode, no grad)."""
+
+    def __init__(self, model: GRM, cameras: list[str], device: str | torch.device = "cpu"):
+        self.model = model.eval().to(device)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.cameras = list(cameras)
+        self.device = torch.device(device)
+        self.image_size = model.cfg.image_size
+        self._z_start: torch.Tensor | None = None
+        self._z_goal: torch.Tensor | None = None
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "RewardModel":
+        model, cameras, _ = load_model(path)
+        return cls(model, cameras, device)
+
+    def _check(self, views: np.ndarray) -> None:
+        V, H, W = len(self.cameras), self.image_size, self.image_size
+        if views.ndim != 5 or views.shape[1:] != (V, H, W, 3):
+            raise ValueError(f"expected views of shape (B, {V}, {H}, {W}, 3) for cameras {self.cameras}, got {views.shape}")
+
+    @torch.no_grad()
+    def encode(self, views: np.ndarray, chunk: int = 256) -> torch.Tensor:
+        """(B, V, H, W, 3) uint8 -> (B, D) embeddings, in chunks to bound memory."""
+        views = np.asarray(views)
+        self._check(views)
+        out = [self.model.encode(torch.from_numpy(np.ascontiguousarray(views[i:i + chunk])).to(self.device))
+               for i in range(0, len(views), chunk)]
+        return torch.cat(out)
+
+    def set_reference(self, start_views: np.ndarray, goal_views: np.ndarray) -> None:
+        """The task's START and END (goal) observations, e.g. from the one adaptation demo."""
+        z = self.encode(np.stack([start_views, goal_views]))
+        self._z_start, self._z_goal = z[0:1], z[1:2]
+
+    def set_reference_from_episode(self, path: str | Path) -> None:
+        """Use an episode file's first frame and first-success frame as the references."""
+        from grm.dataset import open_episode
+
+        with open_episode(path) as ep:
+            if not ep.success:
+                raise ValueError(f"{path} is not a successful episode; its last frame is no goal")
+            missing = [c for c in self.cameras if c not in ep.cameras]
+            if missing:
+                raise ValueError(f"{path} lacks camera(s) {missing} the GRM was trained on ({self.cameras})")
+            self.set_reference(ep.frames(0, self.cameras), ep.frames(int(ep.keyframes[-1]), self.cameras))
+
+    @property
+    def z_goal(self) -> torch.Tensor:
+        if self._z_goal is None:
+            raise RuntimeError("call set_reference(start_views, goal_views) first")
+        return self._z_goal
+
+    @torch.no_grad()
+    def hop(self, z_before: torch.Tensor, z_after: torch.Tensor) -> torch.Tensor:
+        """H(before -> after) in [-1, 1] for batches of embeddings."""
+        if self._z_start is None:
+            raise RuntimeError("call set_reference(start_views, goal_views) first")
+        return self.model.hop(self._z_start, self.z_goal, z_before, z_after)
+
+
+@dataclass
+class StepProgress:
+    phi: np.ndarray  # the chosen perspective's progress (fused by default), (B,)
+    incremental: np.ndarray
+    forward: np.ndarray
+    backward: np.ndarray
+
+
+def incremental_update(prev: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """Phi_I = G + H (1 - G) for H >= 0, G (1 + H) otherwise, with G the previous progress."""
+    return torch.where(h >= 0, prev + h * (1 - prev), prev * (1 + h))
+
+
+def consistency_guard(prev: torch.Tensor, phi_i: torch.Tensor, phi_f: torch.Tensor, phi_b: torch.Tensor,
+                      alpha: float = 20.0, eps: float = 1e-3) -> torch.Tensor:
+    """Move toward the anchored estimate only as far as forward and backward agree."""
+    m = (phi_f + phi_b) / 2
+    d = (phi_b - phi_f).abs() / (m + eps)
+    w = torch.exp(-alpha * d**2)
+    return prev + (w / 2) * (m - prev + (phi_i - prev))
+
+
+class ProgressTracker:
+    """Progress of `num_envs` parallel episodes, updated one batched step at a time."""
+
+    def __init__(self, rm: RewardModel, num_envs: int, perspective: str = "fused", guard: bool = False, alpha: float = 20.0):
+        if perspective not in PERSPECTIVES:
+            raise ValueError(f"perspective must be one of {PERSPECTIVES}, got {perspective!r}")
+        self.rm, self.n, self.perspective, self.guard, self.alpha = rm, num_envs, perspective, guard, alpha
+        d = rm.model.cfg.embed_dim
+        self.z_init = torch.zeros(num_envs, d)
+        self.z_prev = torch.zeros(num_envs, d)
+        self.phi = torch.zeros(num_envs)
+
+    def reset(self, views: np.ndarray, env_ids: np.ndarray | None = None) -> np.ndarray:
+        """Start episodes in `env_ids` (all by default) from these first observations; Phi = 0."""
+        ids = torch.arange(self.n) if env_ids is None else torch.as_tensor(env_ids, dtype=torch.long)
+        return self.reset_embeddings(self.rm.encode(views), ids)
+
+    def reset_embeddings(self, z: torch.Tensor, ids: torch.Tensor) -> np.ndarray:
+        self.z_init[ids] = z
+        self.z_prev[ids] = z
+        self.phi[ids] = 0.0
+        return self.phi[ids].numpy().copy()
+
+    def step(self, views: np.ndarray) -> StepProgress:
+        return self.step_embeddings(self.rm.encode(views))
+
+    @torch.no_grad()
+    def step_embeddings(self, z: torch.Tensor) -> StepProgress:
+        rm = self.rm
+        z_goal = rm.z_goal.expand_as(z)
+        # one batched head call for the three perspectives
+        h = rm.hop(torch.cat([self.z_prev, self.z_init, z_goal]), torch.cat([z, z, z])).reshape(3, -1)
+        phi_i = incremental_update(self.phi, h[0])
+        phi_f = h[1].clamp(0, 1)
+        phi_b = (1 + h[2]).clamp(0, 1)
+        if self.perspective == "fused":
+            new = consistency_guard(self.phi, phi_i, phi_f, phi_b, self.alpha) if self.guard else (phi_i + phi_f + phi_b) / 3
+        else:
+            new = {"incremental": phi_i, "forward": phi_f, "backward": phi_b}[self.perspective]
+        self.phi = new.clamp(0, 1)
+        self.z_prev = z
+        return StepProgress(self.phi.numpy().copy(), phi_i.numpy(), phi_f.numpy(), phi_b.numpy())
+
+
+def episode_progress(rm: RewardModel, views: np.ndarray, perspective: str = "fused", guard: bool = False) -> np.ndarray:
+    """Progress of every frame of one episode (T+1, V, H, W, 3), frame 0 at Phi = 0."""
+    z = rm.encode(views)
+    tracker = ProgressTracker(rm, 1, perspective, guard)
+    out = [tracker.reset_embeddings(z[:1], torch.tensor([0]))[0]]
+    for t in range(1, len(z)):
+        out.append(tracker.step_embeddings(z[t:t + 1]).phi[0])
+    return np.asarray(out, dtype=np.float32)

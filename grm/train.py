@@ -1,0 +1,163 @@
+"""GRM training loop: pretraining, and one-shot adaptation (same loop, other data and init).
+
+Single process or DDP under `torchrun` (gloo on CPU, NCCL on GPU). The global batch is
+fixed by (seed, step) and split across processes by items, so N processes compute the
+same update as one. Checkpoints are atomic and the loop resumes from `out/checkpoints`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from grm.checkpoint import load_model, read_checkpoint, save_checkpoint
+from grm.frame_store import FrameStore
+from grm.model import GRM, GRMConfig, hop_loss
+from grm.pair_sampler import PairSampler, SamplerConfig
+
+log = logging.getLogger("grm-train")
+
+
+@dataclass
+class TrainConfig:
+    datasets: list[str]
+    out: str
+    tasks: list[str] | None = None
+    cameras: list[str] | None = None  # default: the first dataset's cameras
+    init: str | None = None  # start from this checkpoint (one-shot adaptation)
+    keyframes: list[int] | None = None  # hand-labelled sub-task boundaries of a single demo file
+    seed: int = 0
+    steps: int = 2000
+    batch_size: int = 16  # batch items (episodes) per global batch
+    lr: float = 3e-4
+    weight_decay: float = 1e-4
+    warmup: int = 100
+    grad_clip: float = 1.0
+    log_every: int = 20
+    ckpt_every: int = 200
+    resume: bool = True
+    threads: int | None = None
+    progress: bool = True
+    model: dict = field(default_factory=dict)
+    sampler: dict = field(default_factory=dict)
+
+
+def dataset_cameras(root: str | Path) -> list[str]:
+    if Path(root).is_file():
+        from grm.dataset import open_episode
+
+        with open_episode(root) as ep:
+            return ep.cameras
+    info = Path(root) / "dataset.json"
+    if not info.is_file():
+        raise FileNotFoundError(f"{root} is not a dataset folder (no dataset.json); make one with grm-collect")
+    return list(json.loads(info.read_text())["env"]["cameras"])
+
+
+def _lr(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def _dist_info() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Train; returns the path of the final weights (`out/grm.pt`)."""
+    rank, world = _dist_info()
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the number of processes ({world})")
+    torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // world))
+    device = torch.device("cuda", rank % torch.cuda.device_count()) if torch.cuda.is_available() else torch.device("cpu")
+    out = Path(cfg.out)
+    ckpt_dir = out / "checkpoints"
+    init_cameras = load_model(cfg.init)[1] if cfg.init else None
+    cameras = cfg.cameras or init_cameras or dataset_cameras(cfg.datasets[0])
+    store = FrameStore(cfg.datasets, cameras, tasks=cfg.tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes)
+    sampler = PairSampler(store, SamplerConfig(**cfg.sampler), cfg.seed)
+
+    if cfg.init:
+        model, init_cams, _ = load_model(cfg.init)
+        if init_cams != cameras:
+            raise ValueError(f"init checkpoint was trained on cameras {init_cams}, but cameras={cameras}")
+    else:
+        torch.manual_seed(cfg.seed)  # same initial weights whatever the number of processes
+        model = GRM(GRMConfig(num_views=len(cameras), image_size=store.image_size, **cfg.model))
+    if model.cfg.image_size != store.image_size:
+        raise ValueError(f"model expects {model.cfg.image_size}px images, the dataset has {store.image_size}px")
+    model.to(device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start = 0
+    last = ckpt_dir / "last.pt"
+    if cfg.resume and last.exists():
+        payload = read_checkpoint(last)
+        model.load_state_dict(payload["state_dict"])
+        opt.load_state_dict(payload["optimizer"])
+        start = int(payload["step"])
+        if rank == 0:
+            log.info("resumed from %s at step %d", last, start)
+    ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    writer = None
+    if rank == 0:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(out / "tb"))
+    per_rank = cfg.batch_size // world
+    K = sampler.cfg.frames_per_episode
+    bar = tqdm(total=cfg.steps, initial=start, desc="grm-train", disable=not (cfg.progress and rank == 0))
+    t0, loss_acc, mae_acc, n_acc = time.perf_counter(), 0.0, 0.0, 0
+    for step in range(start, cfg.steps):
+        items = range(rank * per_rank, (rank + 1) * per_rank)
+        b = sampler.batch(step, items)
+        images = torch.from_numpy(b.images).to(device)
+        mask = torch.from_numpy(b.view_mask).to(device)
+        hop = torch.from_numpy(b.hop).to(device)
+        weight = torch.from_numpy(b.weight).to(device)
+        for g in opt.param_groups:
+            g["lr"] = _lr(step, cfg)
+        logits = ddp(images, mask, K)
+        loss = (hop_loss(model, logits, hop) * weight).sum((1, 2)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        with torch.no_grad():
+            loss_acc += loss.item()
+            mae_acc += ((model.readout(logits) - hop).abs() * weight).sum((1, 2)).mean().item()
+            n_acc += 1
+        bar.update(1)
+        done = step + 1
+        if rank == 0 and (done % cfg.log_every == 0 or done == cfg.steps):
+            sps = n_acc / (time.perf_counter() - t0)
+            writer.add_scalar("train/loss", loss_acc / n_acc, done)
+            writer.add_scalar("train/hop_mae", mae_acc / n_acc, done)
+            writer.add_scalar("train/lr", _lr(step, cfg), done)
+            writer.add_scalar("train/steps_per_s", sps, done)
+            bar.set_postfix(loss=f"{loss_acc / n_acc:.3f}", mae=f"{mae_acc / n_acc:.3f}")
+            t0, loss_acc, mae_acc, n_acc = time.perf_counter(), 0.0, 0.0, 0
+        if rank == 0 and (done % cfg.ckpt_every == 0 or done == cfg.steps):
+            save_checkpoint(last, model, cameras, {"optimizer": opt.state_dict(), "step": done,
+                                                   "train_config": json.dumps(asdict(cfg))})
+    bar.close()
+    final = out / "grm.pt"
+    if rank == 0:
+        save_checkpoint(final, model, cameras, {"train_config": json.dumps(asdict(cfg)), "step": cfg.steps})
+        writer.close()
+    if world > 1:
+        dist.barrier()
+    return final

@@ -1,0 +1,159 @@
+"""The GRM learns, checkpoints safely, trains identically under DDP, and fuses as specified."""
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from grm.checkpoint import CheckpointError, load_model, save_checkpoint
+from grm.frame_store import FrameStore
+from grm.inference import ProgressTracker, RewardModel, consistency_guard, episode_progress, incremental_update
+from grm.model import GRM, GRMConfig, two_hot
+from grm.pair_sampler import PairSampler, SamplerConfig
+from grm.train import TrainConfig, train
+
+TINY_MODEL = {"width": 8, "embed_dim": 32}
+
+
+def test_two_hot_expectation_is_exact():
+    h = torch.tensor([-1.0, -0.33, 0.0, 0.5, 0.999, 1.0])
+    centers = torch.linspace(-1, 1, 25)
+    np.testing.assert_allclose((two_hot(h, 25) * centers).sum(-1), h, atol=1e-6)
+
+
+def test_sampler_balances_and_keeps_zero_hops(tiny_dataset):
+    store = FrameStore([tiny_dataset], ["corner", "gripperPOV"], progress=False)
+    s = PairSampler(store, SamplerConfig(), seed=0)
+    b = s.batch(0, range(6))
+    K = s.cfg.frames_per_episode
+    assert b.images.shape[:2] == (6, K + 2) and b.hop.shape == (6, K + 2, K)
+    np.testing.assert_allclose(b.weight.sum((1, 2)), 1.0, rtol=1e-5)
+    assert np.all(b.hop >= -1) and np.all(b.hop <= 1)
+    same = b.frames[:, :, None] == b.frames[:, None, :K]  # the same frame before and after
+    assert same[:, np.eye(K + 2, K, dtype=bool)].all()
+    np.testing.assert_allclose((b.weight * same).sum((1, 2)), 0.05, rtol=1e-4)  # zero-hop anchors: 5%
+    assert np.all(b.hop[same] == 0)
+    # same (seed, step, item) -> same batch, whatever else is drawn
+    np.testing.assert_array_equal(s.batch(0, range(3, 6)).hop, b.hop[3:])
+
+
+def test_tiny_model_overfits_tiny_dataset(tiny_dataset, tmp_path):
+    cfg = TrainConfig(datasets=[str(tiny_dataset)], out=str(tmp_path), steps=250, batch_size=8, lr=2e-3, warmup=10,
+                      log_every=1000, ckpt_every=1000, progress=False, model=TINY_MODEL,
+                      sampler={"shift": 0, "brightness": 0.0, "view_dropout": 0.0})
+    store = FrameStore([tiny_dataset], ["corner", "gripperPOV"], progress=False)
+    sampler = PairSampler(store, SamplerConfig(shift=0, brightness=0.0, view_dropout=0.0), seed=0)
+
+    def mae(model):
+        b = sampler.batch(10_000, range(16), augment=False)
+        with torch.no_grad():
+            pred = model.readout(model(torch.from_numpy(b.images), torch.from_numpy(b.view_mask), 8))
+        return float((np.abs(pred.numpy() - b.hop) * b.weight).sum((1, 2)).mean())
+
+    torch.manual_seed(0)
+    before = mae(GRM(GRMConfig(num_views=2, image_size=32, **TINY_MODEL)).eval())
+    model, _, _ = load_model(train(cfg))
+    after = mae(model)
+    assert after < 0.5 * before and after < 0.2, (before, after)
+
+
+def test_checkpoints_refuse_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_model(tmp_path / "missing.pt")
+    (tmp_path / "garbage.pt").write_bytes(os.urandom(512))
+    with pytest.raises(CheckpointError, match="not a loadable"):
+        load_model(tmp_path / "garbage.pt")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="format marker"):
+        load_model(tmp_path / "foreign.pt")
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    torch.save({"format": "robo-dopamine-grm", "x": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError):
+        load_model(tmp_path / "evil.pt")
+    assert not (tmp_path / "pwned").exists(), "loading must never execute pickled code"
+    model = GRM(GRMConfig(num_views=2, image_size=32, **TINY_MODEL))
+    path = save_checkpoint(tmp_path / "ok.pt", model, ["corner", "gripperPOV"])
+    payload = torch.load(path, weights_only=True)
+    payload["config"] = payload["config"].replace('"embed_dim": 32', '"embed_dim": 64')
+    torch.save(payload, tmp_path / "mismatch.pt")
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_model(tmp_path / "mismatch.pt")
+    assert load_model(path)[1] == ["corner", "gripperPOV"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ddp_two_processes_match_one(tiny_dataset, tmp_path):
+    args = [f"datasets=[{tiny_dataset}]", "steps=3", "batch_size=4", "threads=1", "progress=false",
+            "model.width=8", "model.embed_dim=32", "sampler.frames_per_episode=4"]
+    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "GLOO_SOCKET_IFNAME": "lo"}
+    one = subprocess.run([sys.executable, "-m", "grm.cli.train", *args, f"out={tmp_path / 'one'}"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert one.returncode == 0, one.stderr[-2000:]
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+                          f"--master_port={_free_port()}", "-m", "grm.cli.train", *args, f"out={tmp_path / 'two'}"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert two.returncode == 0, two.stderr[-2000:]
+    a, _, _ = load_model(tmp_path / "one" / "grm.pt")
+    b, _, _ = load_model(tmp_path / "two" / "grm.pt")
+    init = GRM(a.cfg)
+    moved = 0.0
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values()):
+        torch.testing.assert_close(pa, pb, atol=2e-5, rtol=1e-4, msg=name)
+        moved = max(moved, float((pa - init.state_dict()[name]).abs().max()))
+    assert moved > 1e-4, "training must have changed the weights for the comparison to mean anything"
+
+
+def test_training_resumes_from_last_checkpoint(tiny_dataset, tmp_path):
+    base = dict(datasets=[str(tiny_dataset)], out=str(tmp_path / "r"), batch_size=2, ckpt_every=2, log_every=100,
+                progress=False, model=TINY_MODEL, threads=1)
+    train(TrainConfig(steps=4, **base))
+    full = TrainConfig(steps=6, **{**base, "out": str(tmp_path / "full")})
+    straight, _, _ = load_model(train(full))
+    resumed, _, _ = load_model(train(TrainConfig(steps=6, **base)))  # picks up at step 4
+    for pa, pb in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        torch.testing.assert_close(pa, pb, atol=1e-5, rtol=1e-4)
+
+
+def test_fusion_formulas():
+    g = torch.tensor([0.2, 0.6])
+    np.testing.assert_allclose(incremental_update(g, torch.tensor([0.5, -0.5])), [0.6, 0.3])
+    prev = torch.tensor([0.3, 0.3])
+    # forward and backward agree at 0.8: move half-way (w = 1) toward them plus the incremental step
+    agree = consistency_guard(prev, torch.tensor([0.4, 0.4]), torch.tensor([0.8, 0.8]), torch.tensor([0.8, 0.8]))
+    np.testing.assert_allclose(agree, 0.3 + 0.5 * (0.8 - 0.3 + 0.1), rtol=1e-6)
+    # they disagree wildly (out of distribution): the estimate holds still
+    held = consistency_guard(prev, torch.tensor([0.9, 0.9]), torch.tensor([0.05, 0.05]), torch.tensor([0.95, 0.95]))
+    np.testing.assert_allclose(held, prev, atol=1e-6)
+
+
+def test_tracker_batches_like_single_episodes_and_is_deterministic(tiny_dataset):
+    from grm.dataset import list_episodes, open_episode
+
+    torch.manual_seed(0)
+    rm = RewardModel(GRM(GRMConfig(num_views=2, image_size=32, **TINY_MODEL)), ["corner", "gripperPOV"])
+    paths = [p for p in list_episodes(tiny_dataset, tasks=["reach-v3"]) if "expert" in p.name]
+    rm.set_reference_from_episode(paths[0])
+    eps = [open_episode(p).frames(slice(0, 20)) for p in paths[1:3]]
+    singles = [episode_progress(rm, v) for v in eps]
+    tracker = ProgressTracker(rm, 2)
+    batched = [tracker.reset(np.stack([e[0] for e in eps]))]
+    for t in range(1, 20):
+        out = tracker.step(np.stack([e[t] for e in eps]))
+        batched.append(out.phi)
+        np.testing.assert_allclose(out.phi, (out.incremental.clip(0, 1) * 0 + (out.incremental + out.forward + out.backward) / 3).clip(0, 1), atol=1e-6)
+    np.testing.assert_allclose(np.stack(batched).T, np.stack(singles), atol=1e-5)
+    np.testing.assert_array_equal(episode_progress(rm, eps[0]), singles[0])
+    with pytest.raises(ValueError, match="expected views of shape"):
+        rm.encode(np.zeros((1, 3, 32, 32, 3), np.uint8))
