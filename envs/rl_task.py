@@ -1,0 +1,58 @@
+"""The RL view of a task: the policy sees state, the reward model sees pixels.
+
+`RLTask` wraps `MetaWorldTask` for learning agents: observations are the state vector,
+reaching success is a true termination (the absorbing goal, where shaping sets Phi = 0),
+the time limit is truncation. Pixels for the GRM travel in `info["pixels"]`, so the policy's
+replay buffer never stores images; `info["oracle_progress"]` (optional) is ground-truth
+progress from simulator state, matched against the expert run from the same seed.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import gymnasium as gym
+import numpy as np
+
+from envs.metaworld_env import MetaWorldTask
+
+
+class RLTask(gym.Wrapper):
+    def __init__(self, task: str, cameras: Sequence[str] = (), image_size: int = 64, max_steps: int = 150,
+                 terminate_on_success: bool = True, oracle: bool = False):
+        super().__init__(MetaWorldTask(task, cameras, image_size, max_steps))
+        self.observation_space = self.env.observation_space["state"]
+        self.terminate_on_success = terminate_on_success
+        self._oracle = MetaWorldTask(task, (), image_size, 500) if oracle else None
+        self._ref = None
+        self._seed_rng = np.random.default_rng()
+
+    def _pack(self, obs: dict, info: dict) -> tuple[np.ndarray, dict]:
+        if "pixels" in obs:
+            info["pixels"] = obs["pixels"]
+        if self._oracle is not None:
+            from grm.progress_labels import matched_progress
+
+            info["oracle_progress"] = float(matched_progress(obs["state"][None], self._ref.states, self._ref.progress)[0])
+        return obs["state"].astype(np.float32), info
+
+    def reset(self, *, seed: int | None = None, options=None):
+        if seed is not None:
+            self._seed_rng = np.random.default_rng(seed)
+        episode_seed = int(self._seed_rng.integers(2**31))  # one reproducible stream of placements
+        obs, info = self.env.reset(seed=episode_seed)
+        info["episode_seed"] = episode_seed
+        if self._oracle is not None:
+            from grm.dataset.rollout import RolloutSettings, UnsolvableSeed, expert_reference
+
+            try:
+                self._ref = expert_reference(self._oracle, episode_seed, 500, RolloutSettings())
+            except UnsolvableSeed:  # no expert run to measure progress against: draw another placement
+                return self.reset(options=options)
+        return self._pack(obs, info)
+
+    def step(self, action):
+        obs, reward, _, truncated, info = self.env.step(action)
+        info["env_reward"] = float(reward)
+        terminated = bool(info["success"]) and self.terminate_on_success
+        state, info = self._pack(obs, info)
+        return state, float(info["success"]), terminated, truncated and not terminated, info

@@ -1,0 +1,111 @@
+"""Reward modes for RL, policy-invariant shaping among them (DESIGN.md section 2).
+
+    grm_pbrs     r_task + gamma * Phi(s') - Phi(s), Phi(s') = 0 on true termination only
+    grm_naive    r_task + Phi(s') - Phi(s): each step pays (1 - gamma) Phi(s') more than
+                 PBRS, so "good enough and stay there" beats finishing (the semantic trap)
+    oracle_pbrs  PBRS with ground-truth progress from simulator state (upper reference)
+    sparse       r_task only
+    env_dense    Meta-World's hand-designed reward (scaled to [0, 1])
+
+r_task is the environment's success (1 on the step that reaches it, which terminates).
+Phi comes from a frozen potential evaluated in ONE batched call for all environments per
+step (`ShapedRewardVecEnv`); gamma must be the learner's own discount.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+MODES = ("sparse", "env_dense", "grm_pbrs", "grm_naive", "oracle_pbrs")
+ENV_DENSE_SCALE = 0.1  # Meta-World rewards lie in [0, 10]
+
+
+def pbrs_reward(r_task: np.ndarray, phi: np.ndarray, phi_next: np.ndarray, terminated: np.ndarray, gamma: float) -> np.ndarray:
+    """r + gamma * Phi(s') - Phi(s), with the absorbing state's potential 0 on termination."""
+    return r_task + gamma * np.where(terminated, 0.0, phi_next) - phi
+
+
+def naive_reward(r_task: np.ndarray, phi: np.ndarray, phi_next: np.ndarray) -> np.ndarray:
+    return r_task + phi_next - phi
+
+
+class Potential(Protocol):
+    """Phi for a batch of environments; may keep per-environment episode state."""
+
+    def reset(self, env_ids: np.ndarray, infos: list[dict]) -> np.ndarray: ...
+
+    def step(self, infos: list[dict]) -> np.ndarray: ...
+
+
+class GRMPotential:
+    """The frozen GRM's fused progress from each environment's camera views."""
+
+    def __init__(self, rm, num_envs: int, perspective: str = "fused", guard: bool = False):
+        from grm.inference import ProgressTracker
+
+        self.tracker = ProgressTracker(rm, num_envs, perspective, guard)
+
+    def reset(self, env_ids: np.ndarray, infos: list[dict]) -> np.ndarray:
+        return self.tracker.reset(np.stack([i["pixels"] for i in infos]), env_ids)
+
+    def step(self, infos: list[dict]) -> np.ndarray:
+        return self.tracker.step(np.stack([i["pixels"] for i in infos])).phi
+
+
+class OraclePotential:
+    """Ground-truth progress that `RLTask(oracle=True)` puts in each info."""
+
+    def reset(self, env_ids: np.ndarray, infos: list[dict]) -> np.ndarray:
+        return np.array([i["oracle_progress"] for i in infos], dtype=np.float32)
+
+    def step(self, infos: list[dict]) -> np.ndarray:
+        return np.array([i["oracle_progress"] for i in infos], dtype=np.float32)
+
+
+class ShapedRewardVecEnv(VecEnvWrapper):
+    """Replaces the reward of a VecEnv of `RLTask`s by the chosen mode's reward."""
+
+    def __init__(self, venv: VecEnv, mode: str, gamma: float, potential: Potential | None = None, scale: float = 1.0):
+        super().__init__(venv)
+        if mode not in MODES:
+            raise ValueError(f"unknown reward mode {mode!r}; valid: {', '.join(MODES)}")
+        if mode in ("grm_pbrs", "grm_naive", "oracle_pbrs") and potential is None:
+            raise ValueError(f"reward mode {mode} needs a potential")
+        if not 0.0 < gamma <= 1.0:
+            raise ValueError(f"gamma must be in (0, 1], got {gamma}")
+        self.mode, self.gamma, self.potential, self.scale = mode, float(gamma), potential, float(scale)
+        self.phi = np.zeros(self.num_envs, dtype=np.float32)
+
+    def reset(self):
+        obs = self.venv.reset()
+        if self.potential is not None:
+            self.phi = self.potential.reset(np.arange(self.num_envs), list(self.venv.reset_infos)).astype(np.float32)
+        for info in self.venv.reset_infos:
+            info.pop("pixels", None)
+        return obs
+
+    def step_wait(self):
+        obs, r_task, dones, infos = self.venv.step_wait()
+        terminated = np.array([d and not i.get("TimeLimit.truncated", False) for d, i in zip(dones, infos)])
+        if self.mode == "sparse":
+            reward = r_task
+        elif self.mode == "env_dense":
+            reward = ENV_DENSE_SCALE * np.array([i["env_reward"] for i in infos], dtype=np.float32)
+        else:
+            phi_next = self.potential.step(infos)
+            shaping = (pbrs_reward(r_task, self.phi, phi_next, terminated, self.gamma) if self.mode != "grm_naive"
+                       else naive_reward(r_task, self.phi, phi_next)) - r_task
+            reward = r_task + self.scale * shaping
+            for i, info in enumerate(infos):
+                info["phi"] = float(phi_next[i])
+            self.phi = phi_next.astype(np.float32)
+            done_ids = np.nonzero(dones)[0]
+            if len(done_ids):  # auto-reset happened: the next episode's first frame starts a new potential
+                self.phi[done_ids] = self.potential.reset(done_ids, [self.venv.reset_infos[i] for i in done_ids])
+        for info in infos:
+            info.pop("pixels", None)
+        for info in self.venv.reset_infos:
+            info.pop("pixels", None)
+        return obs, reward.astype(np.float32), dones, infos

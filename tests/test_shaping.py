@@ -1,0 +1,111 @@
+"""Policy invariance, shown: PBRS keeps the optimal policy, naive shaping changes it (the trap),
+and an episode's shaped return telescopes, with termination and truncation handled apart."""
+import numpy as np
+import pytest
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from envs.rl_task import RLTask
+from grm.shaping import OraclePotential, ShapedRewardVecEnv, naive_reward, pbrs_reward
+from policies.scripted_expert import ScriptedExpert
+
+GAMMA = 0.9
+
+
+def detour_mdp(dip_length: int = 10):
+    """start -> plateau P (Phi 0.9, "good enough"); from P either stay, or walk through a long
+    dip (Phi 0.1: e.g. release and re-grasp) to the goal G (terminal, task reward 1)."""
+    P, dips, G = 1, list(range(2, 2 + dip_length)), 2 + dip_length
+    n = G + 1
+    phi = np.zeros(n)
+    phi[P], phi[dips], phi[G] = 0.9, 0.1, 1.0
+    nxt = np.zeros((n, 2), dtype=int)  # action 0 = stay, 1 = go on
+    nxt[0] = [0, P]
+    nxt[P] = [P, dips[0]]
+    for a, b in zip(dips, dips[1:] + [G]):
+        nxt[a] = [a, b]
+    nxt[G] = [G, G]
+    terminal = np.zeros(n, dtype=bool)
+    terminal[G] = True
+    r_task = np.zeros((n, 2))
+    for s in range(n):
+        for a in range(2):
+            r_task[s, a] = float(nxt[s, a] == G and s != G)
+    return nxt, terminal, r_task, phi, P
+
+
+def value_iteration(nxt, terminal, reward, gamma=GAMMA, iters=2000):
+    q = np.zeros(nxt.shape)
+    for _ in range(iters):
+        v = q.max(1)
+        v_next = np.where(terminal[nxt], 0.0, v[nxt])
+        q = reward + gamma * v_next
+        q[terminal] = 0.0
+    return q
+
+
+def shaped(kind, nxt, terminal, r_task, phi):
+    reward = np.zeros_like(r_task)
+    for s in range(len(phi)):
+        for a in range(2):
+            s2 = nxt[s, a]
+            if kind == "pbrs":
+                reward[s, a] = pbrs_reward(r_task[s, a], phi[s], phi[s2], terminal[s2], GAMMA)
+            else:
+                reward[s, a] = naive_reward(r_task[s, a], phi[s], phi[s2])
+    return reward
+
+
+def test_naive_shaping_traps_and_pbrs_does_not():
+    nxt, terminal, r_task, phi, P = detour_mdp()
+    q_task = value_iteration(nxt, terminal, r_task)
+    q_pbrs = value_iteration(nxt, terminal, shaped("pbrs", nxt, terminal, r_task, phi))
+    q_naive = value_iteration(nxt, terminal, shaped("naive", nxt, terminal, r_task, phi))
+    live = ~terminal
+    assert q_task[P].argmax() == 1, "with the task reward alone, finishing is optimal"
+    np.testing.assert_array_equal(q_pbrs[live].argmax(1), q_task[live].argmax(1))
+    # Ng et al. 1999: Q_pbrs(s, a) = Q(s, a) - Phi(s), exactly
+    np.testing.assert_allclose(q_pbrs[live], q_task[live] - phi[live, None], atol=1e-9)
+    assert q_naive[P].argmax() == 0, "naive shaping: staying on the plateau beats finishing (the trap)"
+
+
+def run_episode(venv, policy, steps):
+    obs = venv.reset()
+    phi0 = float(venv.phi[0])
+    rewards, infos = [], []
+    for _ in range(steps):
+        obs, r, done, info = venv.step(np.array([policy(obs[0])]))
+        rewards.append(float(r[0]))
+        infos.append(info[0])
+        if done[0]:
+            break
+    return phi0, np.array(rewards), infos
+
+
+@pytest.mark.parametrize("ending", ["terminated", "truncated"])
+def test_shaped_return_telescopes(ending):
+    max_steps = 150 if ending == "terminated" else 25
+    venv = DummyVecEnv([lambda: RLTask("reach-v3", max_steps=max_steps, oracle=True)])
+    shaped_env = ShapedRewardVecEnv(venv, "oracle_pbrs", GAMMA, OraclePotential())
+    shaped_env.seed(3)
+    expert = ScriptedExpert("reach-v3")
+    phi0, rewards, infos = run_episode(shaped_env, lambda state: expert.act(state)[0], max_steps)
+    T = len(rewards)
+    last = infos[-1]
+    truncated = last.get("TimeLimit.truncated", False)
+    assert truncated == (ending == "truncated") and (last["success"] == (ending == "terminated"))
+    r_task = np.array([float(i["success"]) for i in infos])
+    disc = GAMMA ** np.arange(T)
+    phi_T = last["phi"]
+    tail = 0.0 if ending == "terminated" else GAMMA**T * phi_T  # truncation: Phi(s_T) is NOT zeroed
+    assert ending == "terminated" or phi_T > 0.05, "the check needs a non-zero final potential"
+    np.testing.assert_allclose((disc * rewards).sum(), (disc * r_task).sum() + tail - phi0, atol=1e-5)
+
+
+def test_bad_mode_and_gamma_are_refused():
+    venv = DummyVecEnv([lambda: RLTask("reach-v3", max_steps=5)])
+    with pytest.raises(ValueError, match="unknown reward mode"):
+        ShapedRewardVecEnv(venv, "dense", GAMMA)
+    with pytest.raises(ValueError, match="needs a potential"):
+        ShapedRewardVecEnv(venv, "grm_pbrs", GAMMA)
+    with pytest.raises(ValueError, match="gamma"):
+        ShapedRewardVecEnv(venv, "sparse", 1.5)
