@@ -79,6 +79,14 @@ def _dist_info() -> tuple[int, int]:
 
 def train(cfg: TrainConfig) -> Path:
     """Train; returns the path of the final weights (`out/grm.pt`)."""
+    threads = torch.get_num_threads()
+    try:
+        return _train(cfg)
+    finally:
+        torch.set_num_threads(threads)  # callers (e.g. an RL run adapting its GRM) keep their setting
+
+
+def _train(cfg: TrainConfig) -> Path:
     rank, world = _dist_info()
     if cfg.batch_size % world:
         raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the number of processes ({world})")

@@ -1,0 +1,34 @@
+"""Replay buffer that mixes the one demonstration into every SAC batch (as RLPD does).
+
+Online transitions come from SB3's ordinary buffer; a fixed share of each sampled batch
+is drawn from the demo's transitions, whose rewards were computed with the run's own reward
+mode (the same frozen potential), so both halves of a batch agree on what reward means.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
+
+
+class DemoMixReplayBuffer(ReplayBuffer):
+    def __init__(self, *args, demo: dict[str, np.ndarray] | None = None, demo_ratio: float = 0.25, **kwargs):
+        super().__init__(*args, **kwargs)
+        if demo is None or len(demo["actions"]) == 0:
+            raise ValueError("DemoMixReplayBuffer needs demo transitions")
+        if not 0.0 <= demo_ratio < 1.0:
+            raise ValueError(f"demo_ratio must be in [0, 1), got {demo_ratio}")
+        self.demo = {k: np.asarray(v, dtype=np.float32) for k, v in demo.items()}
+        self.demo_ratio = demo_ratio
+
+    def sample(self, batch_size: int, env=None) -> ReplayBufferSamples:
+        n_demo = int(round(batch_size * self.demo_ratio))
+        online = super().sample(batch_size - n_demo, env=env)
+        if n_demo == 0:
+            return online
+        idx = np.random.randint(0, len(self.demo["actions"]), size=n_demo)
+        d = self.demo
+        demo = (d["obs"][idx], d["actions"][idx], d["next_obs"][idx], d["dones"][idx, None], d["rewards"][idx, None])
+        demo = [self.to_torch(self._normalize_obs(x, env) if i in (0, 2) else x) for i, x in enumerate(demo)]
+        return ReplayBufferSamples(*(torch.cat([a, b]) for a, b in zip(online[:5], demo)))

@@ -1,0 +1,342 @@
+"""One RL run: (demo -> one-shot GRM adaptation ->) SAC/PPO with a reward mode -> report.
+
+Everything lands in the run folder and the run resumes where it stopped:
+    demo/                 the scripted demo (if none was given)
+    grm_adapt/grm.pt      the GRM adapted from that demo (GRM modes)
+    checkpoints/          SB3 model + replay buffer + curve (atomic, every few episodes)
+    tb/                   TensorBoard
+    curve.json            success rate vs training episodes
+    report.json/.md, learning_curve.png, eval.mp4
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+from tqdm import tqdm
+
+from envs.metaworld_env import DEFAULT_CAMERAS
+from envs.rl_task import RLTask
+from envs.tasks import check_task
+from grm.shaping import ENV_DENSE_SCALE, MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, naive_reward, pbrs_reward
+
+log = logging.getLogger("grm-rl")
+GRM_MODES = ("grm_pbrs", "grm_naive")
+
+
+@dataclass
+class RLConfig:
+    task: str
+    out: str
+    algo: str = "sac"
+    reward: str = "grm_pbrs"
+    seed: int = 0
+    episodes: int = 150  # training budget
+    max_steps: int = 150
+    n_envs: int = 1
+    vec_env: str = "dummy"  # dummy | subproc
+    threads: int = 1
+    grm_checkpoint: str = "grm/pretrained/grm_mt40.pt"
+    adapt: bool = True
+    adapt_steps: int = 150
+    perspective: str = "fused"
+    guard: bool = False
+    shaping_scale: float = 1.0
+    demo_path: str | None = None
+    demo_seed: int = 12345
+    seed_buffer: bool = True
+    demo_ratio: float = 0.25
+    eval_every_episodes: int = 10
+    eval_episodes: int = 10
+    final_eval_episodes: int = 20
+    video: bool = True
+    checkpoint_every_episodes: int = 10
+    progress: bool = True
+    sac: dict = field(default_factory=dict)
+    ppo: dict = field(default_factory=dict)
+
+
+def validate(cfg: RLConfig) -> None:
+    check_task(cfg.task)
+    if cfg.reward not in MODES:
+        raise ValueError(f"unknown reward mode {cfg.reward!r}; valid: {', '.join(MODES)}")
+    if cfg.algo not in ("sac", "ppo"):
+        raise ValueError(f"algo must be sac or ppo, got {cfg.algo!r}")
+    if cfg.vec_env not in ("dummy", "subproc"):
+        raise ValueError(f"vec_env must be dummy or subproc, got {cfg.vec_env!r}")
+    if cfg.reward in GRM_MODES and not Path(cfg.grm_checkpoint).is_file():
+        raise FileNotFoundError(f"GRM checkpoint not found: {cfg.grm_checkpoint}")
+
+
+# ---------------------------------------------------------------- demo and GRM
+def ensure_demo(cfg: RLConfig, cameras: list[str], image_size: int) -> Path:
+    """The one demonstration: the given file, or one scripted expert episode collected here."""
+    if cfg.demo_path:
+        if not Path(cfg.demo_path).is_file():
+            raise FileNotFoundError(f"demo episode not found: {cfg.demo_path}")
+        return Path(cfg.demo_path)
+    from grm.dataset.collect import EnvSettings, collect
+    from grm.dataset.episode_io import episode_path
+
+    root = Path(cfg.out) / "demo"
+    collect([cfg.task], {"expert": 1}, cfg.demo_seed, root, EnvSettings(tuple(cameras), image_size, 300), progress=False)
+    return episode_path(root, cfg.task, "expert", 0)
+
+
+def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
+    """The GRM the run shapes with: one-shot adapted from the demo (cached in the run folder)."""
+    if not cfg.adapt:
+        return Path(cfg.grm_checkpoint)
+    from grm.train import TrainConfig, train
+
+    out = Path(cfg.out) / "grm_adapt"
+    if (out / "grm.pt").is_file():
+        return out / "grm.pt"
+    return train(TrainConfig(datasets=[str(demo)], out=str(out), init=cfg.grm_checkpoint, steps=cfg.adapt_steps,
+                             batch_size=8, lr=1e-4, warmup=20, seed=cfg.seed, ckpt_every=50, log_every=10,
+                             progress=cfg.progress, sampler={"same_episode_reference": 1.0}))
+
+
+def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,
+                     scale: float = 1.0) -> dict[str, np.ndarray]:
+    """The demo as (s, a, r, s', done) up to its first success, rewarded like the online data."""
+    from grm.dataset import open_episode
+    from grm.inference import episode_progress
+
+    with open_episode(demo) as ep:
+        if not ep.success:
+            raise ValueError(f"demo {demo} does not reach success; it cannot seed the buffer")
+        T = int(ep.keyframes[-1])  # frame of first success = number of transitions
+        state = ep.array("obs/state")[: T + 1].astype(np.float32)
+        actions = ep.array("actions")[:T]
+        r_task = np.zeros(T, dtype=np.float32)
+        r_task[-1] = 1.0
+        terminated = np.zeros(T, dtype=bool)
+        terminated[-1] = True
+        if mode == "sparse":
+            rewards = r_task
+        elif mode == "env_dense":
+            rewards = ENV_DENSE_SCALE * ep.array("rewards")[:T]
+        else:
+            phi = ep.progress[: T + 1] if mode == "oracle_pbrs" else episode_progress(
+                rm, ep.frames(slice(0, T + 1), rm.cameras), perspective, guard)
+            shaped = (naive_reward(r_task, phi[:-1], phi[1:]) if mode == "grm_naive"
+                      else pbrs_reward(r_task, phi[:-1], phi[1:], terminated, gamma))
+            rewards = r_task + scale * (shaped - r_task)
+    return {"obs": state[:-1], "next_obs": state[1:], "actions": actions, "rewards": rewards.astype(np.float32),
+            "dones": terminated.astype(np.float32)}
+
+
+# ---------------------------------------------------------------- envs
+def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int):
+    oracle = cfg.reward == "oracle_pbrs"
+
+    def thunk():
+        env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, oracle=oracle)
+        env.reset(seed=seed)
+        return env
+
+    return thunk
+
+
+def make_vec_env(cfg: RLConfig, cameras: list[str], image_size: int):
+    thunks = [make_env(cfg, cameras, image_size, cfg.seed * 1000 + i) for i in range(cfg.n_envs)]
+    venv = SubprocVecEnv(thunks, start_method="spawn") if cfg.vec_env == "subproc" and cfg.n_envs > 1 else DummyVecEnv(thunks)
+    venv.seed(cfg.seed)
+    return venv
+
+
+def evaluate_policy(model, task: str, max_steps: int, episodes: int, seed: int) -> float:
+    """Success rate of the deterministic policy on fresh placements (state only, no rendering)."""
+    env = RLTask(task, (), 64, max_steps)
+    env.reset(seed=seed)
+    wins = 0
+    for _ in range(episodes):
+        obs, _ = env.reset()
+        for _ in range(max_steps):
+            obs, _, terminated, truncated, info = env.step(model.predict(obs, deterministic=True)[0])
+            if terminated or truncated:
+                break
+        wins += bool(info["success"])
+    env.close()
+    return wins / episodes
+
+
+# ---------------------------------------------------------------- training loop glue
+class RunCallback(BaseCallback):
+    """Counts episodes, evaluates, checkpoints atomically, stops at the episode budget."""
+
+    def __init__(self, cfg: RLConfig, state: dict, ckpt_dir: Path, bar: tqdm):
+        super().__init__()
+        self.cfg, self.state, self.ckpt_dir, self.bar = cfg, state, ckpt_dir, bar
+
+    def _on_step(self) -> bool:
+        dones = self.locals["dones"]
+        infos = self.locals["infos"]
+        for done, info in zip(dones, infos):
+            if not done:
+                continue
+            self.state["episodes"] += 1
+            self.state["train_successes"].append(bool(info.get("success", False)))
+            self.bar.update(1)
+            ep = self.state["episodes"]
+            if ep % self.cfg.eval_every_episodes == 0:
+                rate = evaluate_policy(self.model, self.cfg.task, self.cfg.max_steps, self.cfg.eval_episodes,
+                                       seed=10_000 + ep)
+                self.state["curve"].append({"episodes": ep, "env_steps": int(self.num_timesteps), "success_rate": rate})
+                self.logger.record("eval/success_rate", rate)
+                self.logger.record("train/episodes", ep)
+                self.bar.set_postfix(success=f"{rate:.2f}")
+            if ep % self.cfg.checkpoint_every_episodes == 0:
+                save_run_checkpoint(self.model, self.state, self.ckpt_dir)
+        return self.state["episodes"] < self.cfg.episodes
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(".tmp-" + path.name)
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_run_checkpoint(model, state: dict, ckpt_dir: Path) -> None:
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    _atomic(ckpt_dir / "model.zip", lambda p: model.save(p))
+    if hasattr(model, "replay_buffer") and model.replay_buffer is not None:
+        _atomic(ckpt_dir / "replay_buffer.pkl", lambda p: model.save_replay_buffer(p))
+    state = {**state, "num_timesteps": int(model.num_timesteps)}
+    _atomic(ckpt_dir / "state.json", lambda p: p.write_text(json.dumps(state)))
+
+
+def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
+    if cfg.algo == "sac":
+        params = dict(cfg.sac)
+        net_arch = params.pop("net_arch", [256, 256])
+        kwargs = {}
+        if demo is not None:
+            from policies.demo_buffer import DemoMixReplayBuffer
+
+            kwargs = {"replay_buffer_class": DemoMixReplayBuffer,
+                      "replay_buffer_kwargs": {"demo": demo, "demo_ratio": cfg.demo_ratio}}
+        return SAC("MlpPolicy", venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
+                   policy_kwargs={"net_arch": list(net_arch)}, **params, **kwargs)
+    params = dict(cfg.ppo)
+    net_arch = params.pop("net_arch", [256, 256])
+    return PPO("MlpPolicy", venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
+               policy_kwargs={"net_arch": list(net_arch)}, **params)
+
+
+def run(cfg: RLConfig) -> dict:
+    validate(cfg)
+    torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    rm, grm_path, cameras, image_size = None, None, [], 64
+    if cfg.reward in GRM_MODES:  # the env renders exactly what the GRM was trained on
+        from grm.checkpoint import load_model
+
+        base, cameras, _ = load_model(cfg.grm_checkpoint)
+        image_size = base.cfg.image_size
+    demo = None
+    if cfg.reward in GRM_MODES or (cfg.algo == "sac" and cfg.seed_buffer):  # references / buffer seed
+        demo = ensure_demo(cfg, cameras or list(DEFAULT_CAMERAS), image_size)
+    if cfg.reward in GRM_MODES:
+        from grm.inference import RewardModel
+
+        grm_path = ensure_grm(cfg, demo)
+        rm = RewardModel.load(grm_path)
+        rm.set_reference_from_episode(demo)
+    gamma = float((cfg.sac if cfg.algo == "sac" else cfg.ppo).get("gamma", 0.99))
+    venv = make_vec_env(cfg, cameras, image_size)
+    potential = (GRMPotential(rm, cfg.n_envs, cfg.perspective, cfg.guard) if rm is not None
+                 else OraclePotential() if cfg.reward == "oracle_pbrs" else None)
+    env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.shaping_scale)
+    demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.perspective, cfg.guard, cfg.shaping_scale)
+                 if cfg.algo == "sac" and cfg.seed_buffer else None)
+
+    ckpt_dir = out / "checkpoints"
+    state = {"episodes": 0, "curve": [], "train_successes": []}
+    if (ckpt_dir / "model.zip").is_file() and (ckpt_dir / "state.json").is_file():
+        state = json.loads((ckpt_dir / "state.json").read_text())
+        state.pop("num_timesteps", None)
+        algo_cls = SAC if cfg.algo == "sac" else PPO
+        model = algo_cls.load(ckpt_dir / "model.zip", env=env, device="cpu")
+        if cfg.algo == "sac" and (ckpt_dir / "replay_buffer.pkl").is_file():
+            model.load_replay_buffer(ckpt_dir / "replay_buffer.pkl")
+        log.info("resumed at episode %d", state["episodes"])
+    else:
+        model = build_model(cfg, env, demo_data, out / "tb")
+    if model.gamma != gamma:
+        raise RuntimeError(f"shaping gamma {gamma} differs from the learner's gamma {model.gamma}")
+    bar = tqdm(total=cfg.episodes, initial=state["episodes"], desc=f"{cfg.reward} {cfg.task}", unit="ep",
+               disable=not cfg.progress)
+    if state["episodes"] < cfg.episodes:
+        model.learn(total_timesteps=cfg.episodes * cfg.max_steps * 2, callback=RunCallback(cfg, state, ckpt_dir, bar),
+                    reset_num_timesteps=state["episodes"] == 0, tb_log_name="run")
+        save_run_checkpoint(model, state, ckpt_dir)
+    bar.close()
+    final = evaluate_policy(model, cfg.task, cfg.max_steps, cfg.final_eval_episodes, seed=99_999)
+    report = {
+        "task": cfg.task, "reward": cfg.reward, "algo": cfg.algo, "seed": cfg.seed, "episodes": state["episodes"],
+        "env_steps": int(model.num_timesteps), "final_success_rate": final, "curve": state["curve"],
+        "episodes_to_80": next((c["episodes"] for c in state["curve"] if c["success_rate"] >= 0.8), None),
+        "grm": str(grm_path) if grm_path else None, "wall_s": round(time.perf_counter() - t_start, 1),
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_report(out, report)
+    if cfg.video:
+        record_video(model, cfg, rm, cameras or list(DEFAULT_CAMERAS), image_size, out / "eval.mp4")
+    env.close()
+    return report
+
+
+def write_report(out: Path, report: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = report["curve"]
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=100)
+    ax.plot([c["episodes"] for c in curve], [c["success_rate"] for c in curve], marker="o")
+    ax.set(title=f"{report['task']} ({report['reward']}, {report['algo']})", xlabel="training episodes",
+           ylabel="eval success rate", ylim=(-0.02, 1.02))
+    fig.tight_layout()
+    fig.savefig(out / "learning_curve.png")
+    plt.close(fig)
+    lines = [f"# {report['task']}: {report['reward']} with {report['algo'].upper()}", "",
+             f"- final success rate: **{report['final_success_rate']:.2f}** over {report['episodes']} training episodes "
+             f"({report['env_steps']} env steps, {report['wall_s']} s)",
+             f"- episodes to 80% eval success: {report['episodes_to_80']}", f"- GRM: {report['grm']}", "",
+             "![learning curve](learning_curve.png)", ""]
+    (out / "report.md").write_text("\n".join(lines))
+
+
+def record_video(model, cfg: RLConfig, rm, cameras: list[str], image_size: int, path: Path) -> None:
+    """One deterministic evaluation episode, views side by side, GRM progress (or oracle) drawn."""
+    from grm.inference import ProgressTracker
+    from grm.video import tile_views, write_progress_video
+
+    env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, oracle=rm is None)
+    obs, info = env.reset(seed=424242)
+    frames, phis = [info["pixels"]], [0.0 if rm else info["oracle_progress"]]
+    tracker = ProgressTracker(rm, 1, cfg.perspective, cfg.guard) if rm else None
+    if tracker:
+        tracker.reset(info["pixels"][None])
+    for _ in range(cfg.max_steps):
+        obs, _, terminated, truncated, info = env.step(model.predict(obs, deterministic=True)[0])
+        frames.append(info["pixels"])
+        phis.append(float(tracker.step(info["pixels"][None]).phi[0]) if tracker else info["oracle_progress"])
+        if terminated or truncated:
+            break
+    write_progress_video(tile_views(np.stack(frames)), np.array(phis), path, label="GRM" if rm else "oracle")
+    env.close()
