@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from grm.dataset import list_episodes, open_episode
-from grm.inference import RewardModel, episode_progress
+from grm.inference import RewardModel, progress_from_embeddings
 from grm.metrics import kendall, preference_accuracy, roc_auc, voc
 
 SAMPLINGS = {"sparse": 10, "medium": 25, "dense": None}  # frames per expert trajectory (None = all)
@@ -41,7 +41,9 @@ def reference_episode(root: Path, task: str, name: str) -> Path:
 
 
 def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspective: str = "fused",
-               guard: bool = False) -> tuple[dict, list[EpisodeScore]]:
+               guard: bool = False, cache: dict | None = None) -> tuple[dict, list[EpisodeScore]]:
+    """`cache` (optional) keeps frame embeddings per episode across calls with the same model."""
+    cache = {} if cache is None else cache
     ref = reference_episode(root, task, reference)
     rm.set_reference_from_episode(ref)
     scores = []
@@ -49,16 +51,19 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
         if path == ref:
             continue
         with open_episode(path) as ep:
-            views = ep.frames(slice(None), rm.cameras)
+            key = (id(rm.model), str(path))
+            if key not in cache:
+                cache[key] = rm.encode(ep.frames(slice(None), rm.cameras))
+            z = cache[key]
             truth = ep.progress
             success = ep.success and ep.kind != "wrong"
-            pred = episode_progress(rm, views, perspective, guard)
+            pred = progress_from_embeddings(rm, z, perspective, guard)
             vocs = {}
             if success:
                 end = int(ep.keyframes[-1]) + 1  # up to the first success: afterwards time passes, progress cannot
                 for name, count in SAMPLINGS.items():
                     idx = _subsample(end, count)
-                    vocs[name] = voc(pred[:end] if count is None else episode_progress(rm, views[idx], perspective, guard))
+                    vocs[name] = voc(pred[:end] if count is None else progress_from_embeddings(rm, z[idx], perspective, guard))
             scores.append(EpisodeScore(path.name, ep.kind, success, float(truth[-1]), pred, vocs))
     pos = [s.pred[-1] for s in scores if s.success]
     neg = [s.pred[-1] for s in scores if not s.success]
@@ -112,12 +117,12 @@ def format_table(per_task: dict[str, dict], mean: dict[str, float]) -> str:
 
 
 def evaluate(rm: RewardModel, root: str | Path, tasks: list[str] | None, reference: str, out: str | Path | None,
-             perspective: str = "fused", guard: bool = False, plots: bool = True) -> dict:
+             perspective: str = "fused", guard: bool = False, plots: bool = True, cache: dict | None = None) -> dict:
     root = Path(root)
     tasks = tasks or sorted({p.parent.name for p in list_episodes(root)})
     per_task, all_scores = {}, {}
     for task in tasks:
-        per_task[task], all_scores[task] = score_task(rm, root, task, reference, perspective, guard)
+        per_task[task], all_scores[task] = score_task(rm, root, task, reference, perspective, guard, cache)
     result = {"per_task": per_task, "mean": summarize(per_task), "perspective": perspective, "guard": guard,
               "reference": reference, "dataset": str(root)}
     if out is not None:

@@ -155,7 +155,11 @@ class ProgressTracker:
 
 def episode_progress(rm: RewardModel, views: np.ndarray, perspective: str = "fused", guard: bool = False) -> np.ndarray:
     """Progress of every frame of one episode (T+1, V, H, W, 3), frame 0 at Phi = 0."""
-    z = rm.encode(views)
+    return progress_from_embeddings(rm, rm.encode(views), perspective, guard)
+
+
+def progress_from_embeddings(rm: RewardModel, z: torch.Tensor, perspective: str = "fused", guard: bool = False) -> np.ndarray:
+    """The same from precomputed frame embeddings (T+1, D): evaluations reuse one encoding."""
     tracker = ProgressTracker(rm, 1, perspective, guard)
     out = [tracker.reset_embeddings(z[:1], torch.tensor([0]))[0]]
     for t in range(1, len(z)):

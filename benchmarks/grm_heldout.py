@@ -1,0 +1,73 @@
+"""Held-out GRM evaluation: zero-shot vs one-shot adapted, and the ablation table.
+
+    python benchmarks/grm_heldout.py                                  # zero-shot + one-shot, every held-out task
+    python benchmarks/grm_heldout.py --variants grm/pretrained/grm_mt40.pt runs/ablate-single/grm.pt ...
+
+For each held-out task, `expert_0000` of data/heldout is the ONE demo: it adapts the GRM
+(grm-adapt's defaults) and is the START/END reference; every other episode of the task (10
+experts, 10 failed or perturbed) is scored. Adapted checkpoints are cached in
+benchmarks/results/grm_heldout/<variant>/<task>/grm.pt, so reruns only evaluate.
+Each variant is also evaluated per perspective (incremental, forward, backward, fused).
+Writes benchmarks/results/grm_heldout.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from envs.tasks import HELD_OUT
+from grm.evaluate import METRICS, evaluate
+from grm.inference import RewardModel
+from grm.train import TrainConfig, train
+
+OUT = Path("benchmarks/results/grm_heldout")
+
+
+def adapt(checkpoint: str, demo: Path, out: Path, steps: int) -> Path:
+    if (out / "grm.pt").is_file():
+        return out / "grm.pt"
+    return train(TrainConfig(datasets=[str(demo)], out=str(out), init=checkpoint, steps=steps, batch_size=8, lr=1e-4,
+                             warmup=20, ckpt_every=steps, log_every=50, progress=False,
+                             sampler={"same_episode_reference": 1.0}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", default="data/heldout")
+    ap.add_argument("--variants", nargs="+", default=["grm/pretrained/grm_mt40.pt"])
+    ap.add_argument("--tasks", nargs="+", default=list(HELD_OUT))
+    ap.add_argument("--adapt-steps", type=int, default=150)
+    ap.add_argument("--perspectives", nargs="+", default=["fused", "incremental", "forward", "backward"])
+    ap.add_argument("--out", default="benchmarks/results/grm_heldout.json")
+    args = ap.parse_args()
+    root = Path(args.dataset)
+    table: dict = {}
+    for variant in args.variants:
+        name = Path(variant).parent.name if Path(variant).name == "grm.pt" else Path(variant).stem
+        for stage in ("zero_shot", "one_shot"):
+            models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
+            for task in args.tasks:
+                demo = root / task / "expert_0000.hdf5"
+                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, OUT / name / task, args.adapt_steps)
+                models[task] = (RewardModel.load(ckpt), {})
+            for perspective in args.perspectives:
+                per_task = {}
+                for task in args.tasks:
+                    rm, cache = models[task]
+                    plots_dir = OUT / name / stage / task if perspective == "fused" else None
+                    res = evaluate(rm, root, [task], "expert_0000.hdf5", plots_dir, perspective,
+                                   plots=plots_dir is not None, cache=cache)
+                    per_task[task] = res["per_task"][task]
+                mean = {m: float(np.nanmean([r[m] for r in per_task.values()])) for m in METRICS}
+                table[f"{name}/{stage}/{perspective}"] = {"mean": mean, "per_task": per_task}
+                print(f"{name:<24}{stage:<10}{perspective:<12}" + "".join(f"{m}={mean[m]:.3f} " for m in METRICS), flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(table, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

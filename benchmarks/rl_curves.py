@@ -1,0 +1,115 @@
+"""Learning curves: success rate vs training episodes for each reward mode on held-out tasks.
+
+    python benchmarks/rl_curves.py                       # the full grid (many CPU-hours)
+    python benchmarks/rl_curves.py --tasks drawer-close-v3 --modes grm_pbrs sparse --seeds 0
+
+Every (task, mode, seed) is one `grm-rl` run in benchmarks/results/rl_curves/<task>/<mode>-s<seed>;
+finished runs (report.json present) are kept and skipped, unfinished ones resume from their
+checkpoints, so the grid can span several working sessions. Runs go `--jobs` at a time (one
+per core). The table, benchmarks/results/rl_curves.json and rl_curves.png are rebuilt from
+whatever runs have finished.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+TASKS = ["drawer-close-v3", "window-close-v3", "door-lock-v3", "box-close-v3"]
+MODES = ["sparse", "env_dense", "grm_naive", "grm_pbrs"]
+ROOT = Path("benchmarks/results/rl_curves")
+
+
+def run_one(task: str, mode: str, seed: int, episodes: int, max_steps: int, extra: list[str]) -> Path:
+    out = ROOT / task / f"{mode}-s{seed}"
+    if (out / "report.json").is_file():
+        return out
+    cmd = [sys.executable, "-m", "grm.cli.rl", f"task={task}", f"reward={mode}", f"seed={seed}", f"episodes={episodes}",
+           f"max_steps={max_steps}", f"out={out}", "progress=false", "eval.video=false", *extra]
+    log = out.parent / f"{mode}-s{seed}.log"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as f:
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        print(f"FAILED {task} {mode} s{seed}: see {log}")
+    return out
+
+
+def collect_results() -> dict:
+    results: dict = {}
+    for report in sorted(ROOT.glob("*/*/report.json")):
+        r = json.loads(report.read_text())
+        results.setdefault(r["task"], {}).setdefault(r["reward"], []).append(r)
+    return results
+
+
+def summarize(results: dict) -> dict:
+    table = {}
+    for task, modes in results.items():
+        for mode, runs in modes.items():
+            e80 = [r["episodes_to_80"] for r in runs]
+            table[f"{task}/{mode}"] = {
+                "seeds": len(runs),
+                "final_success_mean": float(np.mean([r["final_success_rate"] for r in runs])),
+                "final_success_per_seed": [r["final_success_rate"] for r in runs],
+                "episodes_to_80_per_seed": e80,
+                "curves": [r["curve"] for r in runs],
+            }
+    return table
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = sorted(results)
+    if not tasks:
+        return
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3.2), dpi=100, squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for mode, runs in sorted(results[task].items()):
+            eps = sorted({c["episodes"] for r in runs for c in r["curve"]})
+            mean = [np.mean([c["success_rate"] for r in runs for c in r["curve"] if c["episodes"] == e]) for e in eps]
+            ax.plot(eps, mean, marker=".", label=f"{mode} ({len(runs)} seeds)")
+        ax.set(title=task, xlabel="training episodes", ylabel="eval success", ylim=(-0.02, 1.02))
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", nargs="+", default=TASKS)
+    ap.add_argument("--modes", nargs="+", default=MODES)
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    ap.add_argument("--episodes", type=int, default=150)
+    ap.add_argument("--max-steps", type=int, default=150)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--report-only", action="store_true", help="only rebuild the table from finished runs")
+    ap.add_argument("extra", nargs="*", help="more grm-rl overrides, e.g. sac.gradient_steps=2")
+    args = ap.parse_args()
+    if not args.report_only:
+        grid = [(t, m, s) for s in args.seeds for t in args.tasks for m in args.modes]
+        with ThreadPoolExecutor(args.jobs) as pool:
+            list(pool.map(lambda x: run_one(*x, args.episodes, args.max_steps, args.extra), grid))
+    results = collect_results()
+    table = summarize(results)
+    print(f"{'task/mode':<34}{'seeds':>6}{'final success':>15}{'episodes to 80%':>24}")
+    for key, row in sorted(table.items()):
+        print(f"{key:<34}{row['seeds']:>6}{row['final_success_mean']:>15.2f}{str(row['episodes_to_80_per_seed']):>24}")
+    ROOT.mkdir(parents=True, exist_ok=True)
+    (ROOT.parent / "rl_curves.json").write_text(json.dumps(table, indent=2) + "\n")
+    plot(results, ROOT.parent / "rl_curves.png")
+    print(f"wrote {ROOT.parent / 'rl_curves.json'} and rl_curves.png")
+
+
+if __name__ == "__main__":
+    main()
