@@ -67,7 +67,11 @@ class OraclePotential:
 class ShapedRewardVecEnv(VecEnvWrapper):
     """Replaces the reward of a VecEnv of `RLTask`s by the chosen mode's reward."""
 
-    def __init__(self, venv: VecEnv, mode: str, gamma: float, potential: Potential | None = None, scale: float = 1.0):
+    def __init__(self, venv: VecEnv, mode: str, gamma: float, potential: Potential | None = None, scale: float = 1.0,
+                 reward_scale: float = 1.0):
+        """scale weighs the shaping term against r_task; reward_scale multiplies the whole reward
+        (any positive factor leaves the optimal policy unchanged; SAC needs rewards well above its
+        entropy bonus, so per-step shaping of ~0.01 is scaled up)."""
         super().__init__(venv)
         if mode not in MODES:
             raise ValueError(f"unknown reward mode {mode!r}; valid: {', '.join(MODES)}")
@@ -75,7 +79,10 @@ class ShapedRewardVecEnv(VecEnvWrapper):
             raise ValueError(f"reward mode {mode} needs a potential")
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"gamma must be in (0, 1], got {gamma}")
+        if reward_scale <= 0:
+            raise ValueError(f"reward_scale must be positive, got {reward_scale}")
         self.mode, self.gamma, self.potential, self.scale = mode, float(gamma), potential, float(scale)
+        self.reward_scale = float(reward_scale)
         self.phi = np.zeros(self.num_envs, dtype=np.float32)
 
     def reset(self):
@@ -108,4 +115,4 @@ class ShapedRewardVecEnv(VecEnvWrapper):
             info.pop("pixels", None)
         for info in self.venv.reset_infos:
             info.pop("pixels", None)
-        return obs, reward.astype(np.float32), dones, infos
+        return obs, (self.reward_scale * reward).astype(np.float32), dones, infos

@@ -51,6 +51,7 @@ class RLConfig:
     perspective: str = "fused"
     guard: bool = False
     shaping_scale: float = 1.0
+    reward_scale: float = 10.0
     demo_path: str | None = None
     demo_seed: int = 12345
     seed_buffer: bool = True
@@ -259,9 +260,11 @@ def run(cfg: RLConfig) -> dict:
     venv = make_vec_env(cfg, cameras, image_size)
     potential = (GRMPotential(rm, cfg.n_envs, cfg.perspective, cfg.guard) if rm is not None
                  else OraclePotential() if cfg.reward == "oracle_pbrs" else None)
-    env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.shaping_scale)
+    env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.shaping_scale, cfg.reward_scale)
     demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.perspective, cfg.guard, cfg.shaping_scale)
                  if cfg.algo == "sac" and cfg.seed_buffer else None)
+    if demo_data is not None:
+        demo_data["rewards"] = demo_data["rewards"] * cfg.reward_scale
 
     ckpt_dir = out / "checkpoints"
     state = {"episodes": 0, "curve": [], "train_successes": []}
