@@ -7,7 +7,8 @@ For each held-out task, `expert_0000` of data/heldout is the ONE demo: it adapts
 (grm-adapt's defaults) and is the START/END reference; every other episode of the task (10
 experts, 10 failed or perturbed) is scored. Adapted checkpoints are cached in
 benchmarks/results/grm_heldout/<variant>/<task>/grm.pt, so reruns only evaluate.
-Each variant is also evaluated per perspective (incremental, forward, backward, fused).
+Each variant is also evaluated per perspective (incremental, forward, backward, fused, and
+"guarded": fused with the consistency guard).
 Writes benchmarks/results/grm_heldout.json.
 """
 from __future__ import annotations
@@ -58,8 +59,9 @@ def main() -> None:
                 for task in args.tasks:
                     rm, cache = models[task]
                     plots_dir = OUT / name / stage / task if perspective == "fused" else None
-                    res = evaluate(rm, root, [task], "expert_0000.hdf5", plots_dir, perspective,
-                                   plots=plots_dir is not None, cache=cache)
+                    guard = perspective == "guarded"  # the fused estimate with the consistency guard
+                    res = evaluate(rm, root, [task], "expert_0000.hdf5", plots_dir, "fused" if guard else perspective,
+                                   guard=guard, plots=plots_dir is not None, cache=cache)
                     per_task[task] = res["per_task"][task]
                 mean = {m: float(np.nanmean([r[m] for r in per_task.values()])) for m in METRICS}
                 table[f"{name}/{stage}/{perspective}"] = {"mean": mean, "per_task": per_task}

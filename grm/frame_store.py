@@ -4,7 +4,7 @@ Training draws a few frames from many episodes per step; decompressing HDF5 chun
 each draw would dominate a CPU training step. The store decodes every frame once into
 `<dataset>/.cache/frames-<cameras>.npy` (uint8, memory-mapped, so the OS pages it in
 and out as needed) and keeps the small per-episode metadata (progress, keyframes, kind).
-The cache is rebuilt when the set of episode files changes.
+There is one cache per camera set, rebuilt when the set of episode files changes.
 """
 from __future__ import annotations
 
@@ -38,11 +38,12 @@ class EpisodeIndex:
 
 
 def _fingerprint(paths: list[Path], cameras: list[str]) -> str:
-    h = hashlib.sha1(json.dumps(cameras).encode())
+    """'<camera-set key>-<episode-set key>': one cache per camera set, rebuilt when episodes change."""
+    h = hashlib.sha1()
     for p in paths:
         st = p.stat()
         h.update(f"{p}:{st.st_size}:{int(st.st_mtime)}".encode())
-    return h.hexdigest()[:16]
+    return f"{hashlib.sha1(json.dumps(cameras).encode()).hexdigest()[:8]}-{h.hexdigest()[:12]}"
 
 
 class FrameStore:
@@ -107,8 +108,9 @@ class FrameStore:
         if npy.exists() and idx.exists():
             return np.load(npy, mmap_mode="r")
         cache.mkdir(exist_ok=True)
-        for old in list(cache.glob("frames-*.npy")) + list(cache.glob("index-*.json")):
-            old.unlink()  # a cache of an older set of episodes
+        cams = fp.split("-")[0]
+        for old in list(cache.glob(f"frames-{cams}-*.npy")) + list(cache.glob(f"index-{cams}-*.json")):
+            old.unlink()  # this camera set's cache of an older set of episodes
         meta, total = [], 0
         for p in paths:
             with open_episode(p) as ep:
