@@ -6,7 +6,7 @@
 For each held-out task, `expert_0000` of data/heldout is the ONE demo: it adapts the GRM
 (grm-adapt's defaults) and is the START/END reference; every other episode of the task (10
 experts, 10 failed or perturbed) is scored. Adapted checkpoints are cached in
-benchmarks/results/grm_heldout/<variant>/<task>/grm.pt, so reruns only evaluate.
+runs/heldout-adapt/<variant>/<task>/grm.pt, so reruns only evaluate.
 Each variant is also evaluated per perspective (incremental, forward, backward, fused, and
 "guarded": fused with the consistency guard).
 Writes benchmarks/results/grm_heldout.json.
@@ -24,7 +24,8 @@ from grm.evaluate import METRICS, evaluate
 from grm.inference import RewardModel
 from grm.train import TrainConfig, train
 
-OUT = Path("benchmarks/results/grm_heldout")
+OUT = Path("benchmarks/results/grm_heldout")  # plots (committed)
+ADAPTED = Path("runs/heldout-adapt")  # adapted checkpoints (a cache, not committed)
 
 
 def adapt(checkpoint: str, demo: Path, out: Path, steps: int) -> Path:
@@ -52,7 +53,7 @@ def main() -> None:
             models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
             for task in args.tasks:
                 demo = root / task / "expert_0000.hdf5"
-                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, OUT / name / task, args.adapt_steps)
+                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, ADAPTED / name / task, args.adapt_steps)
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
                 per_task = {}
