@@ -1,5 +1,4 @@
 """grm-rl end to end on tiny budgets: real MuJoCo, real SB3, every file a user looks at."""
-import json
 
 import numpy as np
 import pytest
