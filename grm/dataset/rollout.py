@@ -68,11 +68,7 @@ class ExpertReference:
 
     states: np.ndarray  # (T+1, 39)
     progress: np.ndarray  # (T+1,)
-    first_success: int
-
-    @property
-    def steps_to_success(self) -> int:
-        return self.first_success
+    first_success: int  # = steps the expert needs from this seed
 
 
 def expert_reference(state_env: MetaWorldTask, seed: int, max_steps: int, settings: RolloutSettings) -> ExpertReference:
@@ -109,7 +105,7 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
     rng = np.random.default_rng([seed, KINDS.index(kind)])
     expert = ScriptedExpert(task)
     horizon, stop = max_steps, settings.post_success_steps
-    need = ref.steps_to_success
+    need = ref.first_success
 
     if kind in ("expert", "reversed"):
         act = lambda t, s: expert.act(s)  # noqa: E731
