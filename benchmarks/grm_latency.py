@@ -50,9 +50,10 @@ def main() -> None:
     rm.set_reference(rng.integers(0, 255, (V, S, S, 3), dtype=np.uint8), rng.integers(0, 255, (V, S, S, 3), dtype=np.uint8))
 
     from stable_baselines3 import SAC
-    from envs import MetaWorldTask
 
-    sac = SAC("MlpPolicy", _StateOnly(MetaWorldTask("reach-v3", cameras=())), device="cpu")
+    from envs.rl_task import RLTask
+
+    sac = SAC("MlpPolicy", RLTask("reach-v3"), device="cpu")  # the policy grm-rl trains, on the state vector
     rows = []
     for B in args.batches:
         views = rng.integers(0, 255, (B, V, S, S, 3), dtype=np.uint8)
@@ -73,23 +74,6 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
-
-
-class _StateOnly:
-    """Minimal gym view of a task's state space, just to build an SB3 policy of the right shape."""
-
-    def __new__(cls, env):
-        import gymnasium as gym
-
-        class Wrapped(gym.ObservationWrapper):
-            def __init__(self, e):
-                super().__init__(e)
-                self.observation_space = e.observation_space["state"]
-
-            def observation(self, obs):
-                return obs["state"]
-
-        return Wrapped(env)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from policies.rl_run import RLConfig, build_model, make_vec_env
+from policies.rl_run import RLConfig, build_model, ensure_demo, make_vec_env
 from grm.shaping import GRMPotential, ShapedRewardVecEnv
 
 
@@ -34,7 +34,7 @@ def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: st
         potential, cameras, size = None, [], 64
         if mode == "grm_pbrs":
             rm = RewardModel.load(checkpoint)
-            rm.set_reference(*_ref_views(rm))
+            rm.set_reference_from_episode(ensure_demo(cfg, rm.cameras, rm.image_size))  # as grm-rl does
             cameras, size = rm.cameras, rm.image_size
             potential = GRMPotential(rm, n_envs)
         venv = make_vec_env(cfg, cameras, size)
@@ -46,21 +46,6 @@ def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: st
         rate = steps / (time.perf_counter() - t0)
         env.close()
     return rate
-
-
-def _ref_views(rm):
-    from envs import MetaWorldTask
-    from policies.scripted_expert import ScriptedExpert
-
-    env = MetaWorldTask("drawer-close-v3", rm.cameras, rm.image_size)
-    obs, _ = env.reset(seed=0)
-    start = obs["pixels"]
-    expert = ScriptedExpert("drawer-close-v3")
-    for _ in range(200):
-        obs, _, _, _, info = env.step(expert.act(obs["state"])[0])
-        if info["success"]:
-            break
-    return start, obs["pixels"]
 
 
 def main() -> None:

@@ -31,6 +31,23 @@ def naive_reward(r_task: np.ndarray, phi: np.ndarray, phi_next: np.ndarray) -> n
     return r_task + phi_next - phi
 
 
+def mode_reward(mode: str, r_task: np.ndarray, env_reward: np.ndarray | None, phi: np.ndarray | None,
+                phi_next: np.ndarray | None, terminated: np.ndarray, gamma: float, scale: float = 1.0,
+                reward_scale: float = 1.0) -> np.ndarray:
+    """The reward of `mode` for a batch of transitions: online steps and demo transitions
+    both go through here, so the two halves of a SAC batch mean the same thing.
+    `scale` weighs the shaping term against r_task; `reward_scale` multiplies the whole reward."""
+    if mode == "sparse":
+        reward = r_task
+    elif mode == "env_dense":
+        reward = ENV_DENSE_SCALE * np.asarray(env_reward, dtype=np.float32)
+    else:
+        shaped = (naive_reward(r_task, phi, phi_next) if mode == "grm_naive"
+                  else pbrs_reward(r_task, phi, phi_next, terminated, gamma))
+        reward = r_task + scale * (shaped - r_task)
+    return (reward_scale * np.asarray(reward)).astype(np.float32)
+
+
 class Potential(Protocol):
     """Phi for a batch of environments; may keep per-environment episode state."""
 
@@ -96,15 +113,11 @@ class ShapedRewardVecEnv(VecEnvWrapper):
     def step_wait(self):
         obs, r_task, dones, infos = self.venv.step_wait()
         terminated = np.array([d and not i.get("TimeLimit.truncated", False) for d, i in zip(dones, infos)])
-        if self.mode == "sparse":
-            reward = r_task
-        elif self.mode == "env_dense":
-            reward = ENV_DENSE_SCALE * np.array([i["env_reward"] for i in infos], dtype=np.float32)
-        else:
-            phi_next = self.potential.step(infos)
-            shaping = (pbrs_reward(r_task, self.phi, phi_next, terminated, self.gamma) if self.mode != "grm_naive"
-                       else naive_reward(r_task, self.phi, phi_next)) - r_task
-            reward = r_task + self.scale * shaping
+        env_reward = np.array([i["env_reward"] for i in infos], dtype=np.float32) if self.mode == "env_dense" else None
+        phi_next = self.potential.step(infos) if self.potential is not None else None
+        reward = mode_reward(self.mode, r_task, env_reward, self.phi, phi_next, terminated, self.gamma, self.scale,
+                             self.reward_scale)
+        if phi_next is not None:
             for i, info in enumerate(infos):
                 info["phi"] = float(phi_next[i])
             self.phi = phi_next.astype(np.float32)
@@ -115,4 +128,4 @@ class ShapedRewardVecEnv(VecEnvWrapper):
             info.pop("pixels", None)
         for info in self.venv.reset_infos:
             info.pop("pixels", None)
-        return obs, (self.reward_scale * reward).astype(np.float32), dones, infos
+        return obs, reward, dones, infos

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from envs.metaworld_env import DEFAULT_CAMERAS
 from envs.rl_task import RLTask
 from envs.tasks import check_task
-from grm.shaping import ENV_DENSE_SCALE, MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, naive_reward, pbrs_reward
+from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, mode_reward
 
 log = logging.getLogger("grm-rl")
 GRM_MODES = ("grm_pbrs", "grm_naive")
@@ -108,7 +108,7 @@ def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
 
 
 def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,
-                     scale: float = 1.0) -> dict[str, np.ndarray]:
+                     scale: float = 1.0, reward_scale: float = 1.0) -> dict[str, np.ndarray]:
     """The demo as (s, a, r, s', done) up to its first success, rewarded like the online data."""
     from grm.dataset import open_episode
     from grm.inference import episode_progress
@@ -123,17 +123,13 @@ def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="
         r_task[-1] = 1.0
         terminated = np.zeros(T, dtype=bool)
         terminated[-1] = True
-        if mode == "sparse":
-            rewards = r_task
-        elif mode == "env_dense":
-            rewards = ENV_DENSE_SCALE * ep.array("rewards")[:T]
-        else:
+        phi = None
+        if mode in ("grm_pbrs", "grm_naive", "oracle_pbrs"):
             phi = ep.progress[: T + 1] if mode == "oracle_pbrs" else episode_progress(
                 rm, ep.frames(slice(0, T + 1), rm.cameras), perspective, guard)
-            shaped = (naive_reward(r_task, phi[:-1], phi[1:]) if mode == "grm_naive"
-                      else pbrs_reward(r_task, phi[:-1], phi[1:], terminated, gamma))
-            rewards = r_task + scale * (shaped - r_task)
-    return {"obs": state[:-1], "next_obs": state[1:], "actions": actions, "rewards": rewards.astype(np.float32),
+        rewards = mode_reward(mode, r_task, ep.array("rewards")[:T], None if phi is None else phi[:-1],
+                              None if phi is None else phi[1:], terminated, gamma, scale, reward_scale)
+    return {"obs": state[:-1], "next_obs": state[1:], "actions": actions, "rewards": rewards,
             "dones": terminated.astype(np.float32)}
 
 
@@ -261,10 +257,8 @@ def run(cfg: RLConfig) -> dict:
     potential = (GRMPotential(rm, cfg.n_envs, cfg.perspective, cfg.guard) if rm is not None
                  else OraclePotential() if cfg.reward == "oracle_pbrs" else None)
     env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.shaping_scale, cfg.reward_scale)
-    demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.perspective, cfg.guard, cfg.shaping_scale)
-                 if cfg.algo == "sac" and cfg.seed_buffer else None)
-    if demo_data is not None:
-        demo_data["rewards"] = demo_data["rewards"] * cfg.reward_scale
+    demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.perspective, cfg.guard, cfg.shaping_scale,
+                                  cfg.reward_scale) if cfg.algo == "sac" and cfg.seed_buffer else None)
 
     ckpt_dir = out / "checkpoints"
     state = {"episodes": 0, "curve": [], "train_successes": []}
