@@ -1,0 +1,74 @@
+"""Small rclpy helpers shared by the nodes: parameters, images, node start-up."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+
+def declare(node, defaults: dict) -> dict:
+    """Declare ROS parameters with defaults and return their values (from --params-file, -p)."""
+    out = {}
+    for name, default in defaults.items():
+        node.declare_parameter(name, default)
+        out[name] = node.get_parameter(name).value
+    return out
+
+
+def image_to_array(msg) -> np.ndarray:
+    """sensor_msgs/Image (rgb8 or bgr8) -> (H, W, 3) uint8 RGB."""
+    if msg.encoding not in ("rgb8", "bgr8"):
+        raise ValueError(f"image encoding {msg.encoding!r} not supported (rgb8, bgr8)")
+    row = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(msg.height, msg.step)
+    img = row[:, : msg.width * 3].reshape(msg.height, msg.width, 3)
+    return img[..., ::-1].copy() if msg.encoding == "bgr8" else img.copy()
+
+
+def array_to_image(img: np.ndarray, stamp, frame_id: str = ""):
+    from sensor_msgs.msg import Image
+
+    img = np.ascontiguousarray(img, dtype=np.uint8)
+    msg = Image()
+    msg.header.stamp = stamp
+    msg.header.frame_id = frame_id
+    msg.height, msg.width = int(img.shape[0]), int(img.shape[1])
+    msg.encoding = "rgb8"
+    msg.step = msg.width * 3
+    msg.data = img.tobytes()
+    return msg
+
+
+def stamp_seconds(stamp) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
+def run_node(factory: Callable, args: list[str] | None = None) -> None:
+    """rclpy.init, build the node, spin until Ctrl-C / SIGTERM, then let it stop cleanly."""
+    import signal
+
+    import rclpy
+    from rclpy.executors import ExternalShutdownException
+
+    from rclpy.signals import SignalHandlerOptions
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    # Our own handlers: rclpy's would shut the context down before the node can send its
+    # final hold command.
+    rclpy.init(args=sys.argv if args is None else args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    node = factory()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        shutdown = getattr(node, "on_shutdown", None)
+        if shutdown is not None:
+            shutdown()
+        node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
