@@ -1,0 +1,126 @@
+"""The GRM monitor: scores a (real) robot episode from its cameras, live.
+
+    grm-monitor --ros-args -p checkpoint:=runs/main-job/grm_adapt/grm.pt -p reference:=<demo.hdf5>
+
+Subscribes to one sensor_msgs/Image per GRM camera (`image_topic` with {camera} filled in),
+and at `rate_hz` publishes the fused progress (std_msgs/Float32) and the GRM's success flag
+(std_msgs/Bool: progress >= 1 - delta for `success_hold` ticks), so an episode on a robot
+without a success sensor can be scored and ended automatically (the policy node's done_topic).
+`~/reset` (Trigger) starts a new episode: the next complete set of frames is progress 0.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from hardware.ros_common import declare, image_to_array, run_node
+
+PARAMS = {
+    "checkpoint": "",
+    "reference": "",  # an episode file (the adaptation demo): its first and success frames
+    "image_topic": "/camera/{camera}/image",
+    "rate_hz": 10.0,
+    "perspective": "fused",
+    "guard": False,
+    "success_delta": 0.05,
+    "success_hold": 3,
+    "stale_s": 0.5,
+    "progress_topic": "/grm/progress",
+    "success_topic": "/grm/success",
+    "threads": 1,
+}
+
+
+class GRMMonitor:
+    def __init__(self, node):
+        import torch
+        from sensor_msgs.msg import Image
+        from std_msgs.msg import Bool, Float32
+        from std_srvs.srv import Trigger
+
+        from grm.inference import ProgressTracker, RewardModel, SuccessDetector
+
+        self.node = node
+        self.p = declare(node, PARAMS)
+        self.log = node.get_logger()
+        for key in ("checkpoint", "reference"):
+            if not self.p[key]:
+                raise ValueError(f"parameter {key!r} is required")
+        torch.set_num_threads(int(self.p["threads"]))
+        self.rm = RewardModel.load(self.p["checkpoint"])
+        self.rm.set_reference_from_episode(self.p["reference"])
+        self.size = self.rm.image_size
+        self.tracker = ProgressTracker(self.rm, 1, self.p["perspective"], self.p["guard"])
+        self.success = SuccessDetector(1, self.p["success_delta"], self.p["success_hold"])
+        self.frames: dict[str, np.ndarray] = {}
+        self.received: dict[str, float] = {}
+        for cam in self.rm.cameras:
+            topic = self.p["image_topic"].format(camera=cam)
+            node.create_subscription(Image, topic, self._image_cb(cam), 2)
+        self.pub_progress = node.create_publisher(Float32, self.p["progress_topic"], 10)
+        self.pub_success = node.create_publisher(Bool, self.p["success_topic"], 10)
+        self.Float32, self.Bool = Float32, Bool
+        node.create_service(Trigger, "~/reset", self._srv_reset)
+        node.create_timer(1.0 / self.p["rate_hz"], self._on_timer)
+        self.started = False
+        self.phi = 0.0
+        self.warned = False
+        self.log.info(f"GRM {self.p['checkpoint']} on cameras {self.rm.cameras} at {self.p['rate_hz']} Hz")
+
+    def _image_cb(self, cam: str):
+        def cb(msg) -> None:
+            try:
+                img = image_to_array(msg)
+            except ValueError as exc:
+                self.log.warning(f"camera {cam}: {exc}", throttle_duration_sec=2.0)
+                return
+            if img.shape[:2] != (self.size, self.size):
+                import cv2
+
+                img = cv2.resize(img, (self.size, self.size), interpolation=cv2.INTER_AREA)
+            self.frames[cam] = img
+            self.received[cam] = time.monotonic()
+        return cb
+
+    def _srv_reset(self, req, res):
+        self.started = False
+        self.success.reset()
+        self.phi = 0.0
+        res.success, res.message = True, "progress restarts at the next frame set"
+        return res
+
+    def _on_timer(self) -> None:
+        now = time.monotonic()
+        stale = [c for c in self.rm.cameras if now - self.received.get(c, -np.inf) > self.p["stale_s"]]
+        if stale:
+            if not self.warned:
+                self.log.warning(f"waiting for camera(s) {stale}")
+                self.warned = True
+            return
+        self.warned = False
+        views = np.stack([self.frames[c] for c in self.rm.cameras])[None]
+        if not self.started:
+            self.phi = float(self.tracker.reset(views)[0])
+            self.started = True
+        else:
+            self.phi = float(self.tracker.step(views).phi[0])
+        done = bool(self.success.update(np.array([self.phi]))[0])
+        self.pub_progress.publish(self.Float32(data=self.phi))
+        self.pub_success.publish(self.Bool(data=done))
+
+
+def make_node():
+    from rclpy.node import Node
+
+    node = Node("grm_monitor")
+    node.grm_monitor = GRMMonitor(node)
+    return node
+
+
+def main() -> None:
+    run_node(make_node)
+
+
+if __name__ == "__main__":
+    main()
