@@ -33,7 +33,7 @@ PARAMS = {
     "max_steps": 0,  # 0: until done/stop
     "done_topic": "",  # std_msgs/Bool: True ends the episode as a success (GRM monitor, simulator)
     "estop_topic": "/estop",
-    "autostart": False,
+    "autostart": False,  # start the first episode as soon as every input is fresh
     "trigger": "timer",  # timer | state
     "require_new_inputs": False,  # act only on a complete set of inputs newer than the last action (lockstep sim)
     "stats_period_s": 1.0,
@@ -109,6 +109,7 @@ class PolicyNode:
         self.steps = 0
         self.holding = False
         self.refused = 0
+        self.refusal_logged: dict[str, float] = {}
         self.latencies: list[float] = []
         self.ticks: list[float] = []
         self.t_input = 0.0
@@ -126,19 +127,25 @@ class PolicyNode:
         if self.p["trigger"] == "state":
             self._control()
 
-    def _refuse(self, reason: str) -> None:
+    def _refuse(self, reason: str, kind: str = "invalid") -> None:
+        """Count and log (each kind of fault at most once a second: a 500 Hz fault must not
+        flood the log, nor hide a different fault behind it)."""
         self.refused += 1
-        self.log.warning(f"refused input: {reason}", throttle_duration_sec=1.0)
+        now = time.monotonic()
+        if now - self.refusal_logged.get(kind, -np.inf) >= 1.0:
+            self.refusal_logged[kind] = now
+            self.log.warning(f"refused input: {reason}")
 
     def _on_joint_state(self, msg) -> None:
         stamp = stamp_seconds(msg.header.stamp)
         if stamp < self.last_stamp:
-            return self._refuse(f"JointState stamped {stamp:.6f} is older than the last accepted {self.last_stamp:.6f}")
+            return self._refuse(f"JointState stamped {stamp:.6f} is older than the last accepted {self.last_stamp:.6f}",
+                                "order")
         extra = [self.profile.observation.gripper.joint] if self.metaworld else []
         try:
             q, qd, extras = check_joint_state(self.profile, msg.name, msg.position, msg.velocity, extra)
         except InputRejected as exc:
-            return self._refuse(str(exc))
+            return self._refuse(str(exc), exc.kind)
         self.last_stamp = stamp
         self._accept("state", (q, qd, extras))
 
@@ -147,7 +154,7 @@ class PolicyNode:
             p, o = msg.pose.position, msg.pose.orientation
             v = pose_vector([p.x, p.y, p.z], [o.w, o.x, o.y, o.z])
             if not np.all(np.isfinite(v)):
-                return self._refuse(f"non-finite pose on {key}")
+                return self._refuse(f"non-finite pose on {key}", "non-finite")
             self._accept(key, v)
         return cb
 
@@ -254,7 +261,8 @@ class PolicyNode:
     def _on_timer(self) -> None:
         if self.p["trigger"] == "timer" or self.watchdog.stale(time.monotonic()):
             self._control()
-        if self.state == self.IDLE and self.p["autostart"] and not self.watchdog.stale(time.monotonic()):
+        if (self.state == self.IDLE and self.p["autostart"] and self.episode == 0  # once: never after an e-stop
+                and not self.watchdog.stale(time.monotonic())):
             self.start()
 
     def _inputs_new(self) -> bool:

@@ -19,7 +19,12 @@ from hardware.profile import RobotProfile
 
 
 class InputRejected(ValueError):
-    """An input message the node refuses to act on; the message says why."""
+    """An input message the node refuses to act on; the message says why, `kind` says what class
+    of fault (so logs can be rate-limited per kind without hiding a new kind of fault)."""
+
+    def __init__(self, message: str, kind: str = "invalid"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def _clip_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -36,34 +41,34 @@ def check_joint_state(profile: RobotProfile, names: Sequence[str], position: Seq
     """
     names = list(names)
     if len(position) != len(names):
-        raise InputRejected(f"JointState has {len(names)} names but {len(position)} positions")
+        raise InputRejected(f"JointState has {len(names)} names but {len(position)} positions", "length")
     if len(velocity) not in (0, len(names)):
-        raise InputRejected(f"JointState has {len(names)} names but {len(velocity)} velocities")
+        raise InputRejected(f"JointState has {len(names)} names but {len(velocity)} velocities", "length")
     if len(set(names)) != len(names):
-        raise InputRejected(f"JointState repeats joint names: {sorted(n for n in set(names) if names.count(n) > 1)}")
+        raise InputRejected(f"JointState repeats joint names: {sorted(n for n in set(names) if names.count(n) > 1)}", "duplicate")
     index = {n: i for i, n in enumerate(names)}
     wanted = profile.joint_names + list(extra)
     missing = [n for n in wanted if n not in index]
     if missing:
-        raise InputRejected(f"JointState lacks joint(s) {missing}")
+        raise InputRejected(f"JointState lacks joint(s) {missing}", "missing")
     pos = np.asarray(position, dtype=np.float64)
     vel = np.asarray(velocity, dtype=np.float64) if len(velocity) else np.zeros(len(names))
     order = np.array([index[n] for n in profile.joint_names])
     q, qd = pos[order], vel[order]
     if not (np.all(np.isfinite(q)) and np.all(np.isfinite(qd))):
         bad = [profile.joint_names[i] for i in np.nonzero(~(np.isfinite(q) & np.isfinite(qd)))[0]]
-        raise InputRejected(f"non-finite JointState values for {bad}")
+        raise InputRejected(f"non-finite JointState values for {bad}", "non-finite")
     tol = profile.state_tolerance
     out = (q < profile.lower - tol) | (q > profile.upper + tol)
     if np.any(out):
         i = int(np.nonzero(out)[0][0])
         j = profile.joints[i]
-        raise InputRejected(f"joint {j.name} at {q[i]:.4f} is outside [{j.lower}, {j.upper}] (+-{tol})")
+        raise InputRejected(f"joint {j.name} at {q[i]:.4f} is outside [{j.lower}, {j.upper}] (+-{tol})", "range")
     extras = {}
     for n in extra:
         v = float(pos[index[n]])
         if not np.isfinite(v):
-            raise InputRejected(f"non-finite JointState value for {n}")
+            raise InputRejected(f"non-finite JointState value for {n}", "non-finite")
         extras[n] = v
     return q, qd, extras
 

@@ -16,3 +16,13 @@ def tiny_dataset(tmp_path_factory):
     counts = {"expert": 3, "early_stop": 1, "wrong": 1, "reversed": 1}
     collect(["reach-v3", "drawer-close-v3"], counts, 0, root, EnvSettings(TINY_CAMERAS, 32, 200), progress=False)
     return root
+
+
+@pytest.fixture(scope="session")
+def ros_domain():
+    """Real DDS, kept on 127.0.0.1, in a domain of this test run's own."""
+    from hardware.dds import use_loopback
+
+    domain = 1 + os.getpid() % 100
+    use_loopback(domain)
+    return domain

@@ -1,0 +1,211 @@
+"""The bridge over real rclpy / Fast DDS on loopback: closed loop, faults, the hand profile."""
+import json
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from ros_harness import Harness, start_nodes
+
+SAWYER_JOINTS = [f"right_j{i}" for i in range(7)]
+
+
+def test_closed_loop_through_the_bridge_matches_in_process(ros_domain, tmp_path):
+    """Scripted expert through policy node + MuJoCo robot node vs the same policy in-process,
+    on the same placements: same successes, same episode lengths (+-1 for the done message)."""
+    from envs.rl_task import RLTask
+    from hardware.deploy import deploy
+    from policies.scripted_expert import ScriptedExpert
+
+    n, task = 4, "drawer-close-v3"
+    result = deploy("configs/ros/sim_metaworld.yaml", tmp_path, episodes=n, loopback=True, domain_id=ros_domain,
+                    progress=False)
+    env = RLTask(task, (), 64, 150)
+    env.reset(seed=0)
+    expert = ScriptedExpert(task)
+    for ep in result["episodes"]:
+        obs, info = env.reset()
+        assert info["episode_seed"] == ep["seed"]
+        for t in range(150):
+            obs, _, term, trunc, info = env.step(expert.act(obs)[0])
+            if term or trunc:
+                break
+        assert ep["success"] == info["success"]
+        assert abs(ep["steps"] - (t + 1)) <= 1, (ep, t + 1)
+    assert result["success_rate"] == 1.0
+    assert json.loads((tmp_path / "episodes.json").read_text())["success_rate"] == 1.0
+
+
+class InputFeed:
+    """Publishes the sawyer_metaworld inputs at 100 Hz from a thread; JointState can be muted."""
+
+    def __init__(self, h: Harness):
+        from geometry_msgs.msg import PoseStamped
+        from sensor_msgs.msg import JointState
+
+        self.h, self.JointState, self.PoseStamped = h, JointState, PoseStamped
+        self.js = h.node.create_publisher(JointState, "/joint_states", 10)
+        self.poses = {t: h.node.create_publisher(PoseStamped, t, 10)
+                      for t in ("/ee_pose", "/objects/obj0/pose", "/objects/obj1/pose", "/goal_pose")}
+        self.send_js = True
+        self.last_js = None
+        self.running = True
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def joint_state(self, names=None, position=None, stamp=None):
+        msg = self.JointState()
+        msg.header.stamp = stamp or self.h.node.get_clock().now().to_msg()
+        msg.name = names or SAWYER_JOINTS + ["gripper_opening"]
+        msg.position = position or [0.0, -1.0, 0.0, 1.0, 0.0, 0.5, 0.0, 1.0]
+        return msg
+
+    def _loop(self):
+        xyz = {"/ee_pose": (0.0, 0.6, 0.2), "/objects/obj0/pose": (0.0, 0.8, 0.1), "/objects/obj1/pose": (0, 0, 0),
+               "/goal_pose": (0.0, 0.7, 0.09)}
+        while self.running:
+            for topic, pub in self.poses.items():
+                m = self.PoseStamped()
+                m.pose.position.x, m.pose.position.y, m.pose.position.z = (float(v) for v in xyz[topic])
+                m.pose.orientation.w = 1.0
+                pub.publish(m)
+            if self.send_js:
+                self.js.publish(self.joint_state())
+                self.last_js = time.monotonic()
+            time.sleep(0.01)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+
+
+def _stats(h):
+    msgs = h.messages("/policy_node/stats")
+    return json.loads(msgs[-1][1].data) if msgs else {}
+
+
+def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
+    from geometry_msgs.msg import TwistStamped
+    from std_msgs.msg import Bool, String
+    from std_srvs.srv import SetBool, Trigger
+
+    params = {"policy_node": {"ros__parameters": {
+        "profile": "sawyer_metaworld", "policy": "scripted:drawer-close-v3", "autostart": True,
+        "trigger": "timer", "stats_period_s": 0.2}}}
+    nodes = start_nodes(tmp_path, params)
+    h = Harness()
+    feed = None
+    try:
+        twists = h.record(TwistStamped, "/servo/twist")
+        h.record(String, "/policy_node/stats")
+        feed = InputFeed(h)
+        moving = lambda: len(h.messages("/servo/twist")) > 20 and any(
+            m.twist.linear.y != 0 for _, m in h.messages("/servo/twist")[-3:])
+        h.wait_for(moving, 60, nodes, "policy commands")
+
+        # 1. a silenced JointState: hold (zero velocity) within one watchdog period
+        feed.send_js = False
+        time.sleep(0.6)
+        t_last = feed.last_js
+        after = [(t, m) for t, m in h.messages("/servo/twist") if t > t_last]
+        zero = [t for t, m in after if m.twist.linear.x == m.twist.linear.y == m.twist.linear.z == 0.0]
+        assert zero, "no hold command after JointState went silent"
+        first_hold = zero[0]
+        assert all(m.twist.linear.y == 0.0 for t, m in after if t >= first_hold)  # and it keeps holding
+        assert first_hold - t_last <= 0.1 + 2 * 0.0125 + 0.05, first_hold - t_last
+        feed.send_js = True
+        h.wait_for(moving, 10, nodes, "commands to resume")
+
+        # 2. bad inputs are refused with a logged reason
+        now = h.node.get_clock().now().to_msg()
+        bad = [lambda: feed.joint_state(position=[float("nan")] + [-1.0, 0, 1, 0, 0.5, 0, 1]),
+               lambda: feed.joint_state(position=[0.0, 2.0, 0, 1, 0, 0.5, 0, 1]),  # right_j1 is in [-3.8, -0.5]
+               lambda: feed.joint_state(names=SAWYER_JOINTS[:-1] + ["right_j0", "gripper_opening"]),
+               lambda: feed.joint_state(stamp=type(now)(sec=max(0, now.sec - 100), nanosec=0))]
+        refused0 = _stats(h).get("refused", 0)
+        for make in bad:
+            feed.js.publish(make())  # stamped now: refused for its content, not for its age
+            time.sleep(0.02)
+        h.wait_for(lambda: _stats(h).get("refused", 0) >= refused0 + 4, 10, nodes, "4 refusals")
+        log = (tmp_path / "logs" / "policy_node.log").read_text()
+        for reason in ("non-finite", "outside", "repeats", "older than"):
+            assert reason in log, reason
+
+        # 3. e-stop: command output stops at once
+        estop = h.node.create_publisher(Bool, "/estop", 10)
+        time.sleep(0.3)
+        estop.publish(Bool(data=True))
+        t_stop = time.monotonic()
+        time.sleep(0.5)
+        late = [t for t, _ in h.messages("/servo/twist") if t > t_stop + 0.03]
+        assert not late, f"{len(late)} commands after the e-stop"
+        h.wait_for(lambda: _stats(h).get("state") == "estop", 5, nodes, "estop state")
+        assert not h.call(Trigger, "/policy_node/start", Trigger.Request()).success  # refused while stopped
+        assert h.call(SetBool, "/policy_node/estop", SetBool.Request(data=False)).success
+        time.sleep(0.5)
+        assert not [t for t, _ in h.messages("/servo/twist") if t > t_stop + 0.03]  # release != restart
+
+        # 4. restart, then a clean stop on SIGINT: the last command is a hold
+        assert h.call(Trigger, "/policy_node/start", Trigger.Request()).success
+        n0 = len(twists)
+        h.wait_for(lambda: len(h.messages("/servo/twist")) > n0 + 10, 10, nodes, "commands after restart")
+        assert h.messages("/servo/twist")[-1][1].twist.linear.y != 0
+        proc = nodes.procs["policy_node"]
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+        time.sleep(0.3)
+        assert proc.returncode == 0
+        last = h.messages("/servo/twist")[-1][1].twist.linear
+        assert last.x == last.y == last.z == 0.0
+    finally:
+        if feed:
+            feed.stop()
+        h.close()
+        nodes.stop()
+
+
+def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domain, tmp_path):
+    """Adroit hand in MuJoCo behind the adroit_hand profile: JointState and commands in the
+    driver's (alphabetical) order, goal in the policy's order; the hand gets there, within limits."""
+    from sensor_msgs.msg import JointState
+    from std_msgs.msg import Float64MultiArray
+
+    from hardware.profile import load_profile
+
+    prof = load_profile("adroit_hand")
+    params = {
+        "sim_robot": {"ros__parameters": {"profile": "adroit_hand", "sync": "timer"}},
+        "policy_node": {"ros__parameters": {"profile": "adroit_hand", "policy": "goal_tracker", "autostart": True}},
+    }
+    nodes = start_nodes(tmp_path, params)
+    h = Harness()
+    try:
+        cmds = h.record(Float64MultiArray, "/hand_controller/commands")
+        h.record(JointState, "/hand/joint_states")
+        goal = prof.lower + np.linspace(0.2, 0.8, len(prof.joints)) * (prof.upper - prof.lower)  # policy order
+        pub = h.node.create_publisher(Float64MultiArray, "/hand/goal", 10)
+        stop = threading.Event()
+
+        def feed():
+            while not stop.is_set():
+                pub.publish(Float64MultiArray(data=[float(x) for x in goal]))
+                time.sleep(0.02)
+        threading.Thread(target=feed, daemon=True).start()
+        h.wait_for(lambda: len(h.messages("/hand_controller/commands")) > 150, 60, nodes, "150 hand commands")
+        stop.set()
+        js = h.messages("/hand/joint_states")[-1][1]
+        assert list(js.name) == list(prof.command.command_order)  # the driver's order, not the policy's
+        by_name = dict(zip(js.name, js.position))
+        q = np.array([by_name[n] for n in prof.joint_names])
+        assert np.max(np.abs(q - goal)) < 0.1, np.abs(q - goal).round(3)
+        perm = prof.command_permutation()
+        sent = np.array([m.data for _, m in cmds])  # command (controller) order
+        lo, hi, step = prof.lower[perm], prof.upper[perm], (prof.max_velocity * prof.period)[perm]
+        assert np.all(sent >= lo - 1e-12) and np.all(sent <= hi + 1e-12)
+        assert np.all(np.abs(np.diff(sent, axis=0)) <= step + 1e-9)
+        np.testing.assert_allclose(sent[-1], goal[perm], atol=1e-9)
+    finally:
+        h.close()
+        nodes.stop()
