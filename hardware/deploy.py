@@ -59,6 +59,19 @@ def load_params(path: str | Path, overrides: dict | None = None) -> dict:
     return raw
 
 
+class _NoAliasDumper(yaml.SafeDumper):
+    """rcl's params parser refuses YAML anchors/aliases, which PyYAML emits for shared lists."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+def write_params(path: str | Path, params: dict) -> Path:
+    path = Path(path)
+    path.write_text(yaml.dump(params, Dumper=_NoAliasDumper, sort_keys=False))
+    return path
+
+
 def plan(params: dict) -> list[NodeSpec]:
     """The nodes to start, in a fixed order (simulator first, so the robot is up first)."""
     return [NodeSpec(role, *ROLES[role], params[role]["ros__parameters"]) for role in ROLES if role in params]
@@ -177,7 +190,7 @@ def deploy(params_file: str | Path, out: str | Path, episodes: int = 0, override
     out.mkdir(parents=True, exist_ok=True)
     params = load_params(params_file, overrides)
     resolved = out / "params.yaml"  # the exact parameters the nodes ran with
-    resolved.write_text(yaml.safe_dump(params, sort_keys=False))
+    write_params(resolved, params)
     env = dict(os.environ)
     if loopback:
         use_loopback(domain_id, env)

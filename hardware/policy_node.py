@@ -69,10 +69,10 @@ class PolicyNode:
         self.perm = prof.command_permutation()
         self.command_names = [prof.joint_names[i] for i in self.perm]
 
-        # latest inputs: value, receipt time (monotonic), sequence number
+        # latest inputs: value and header stamp; receipt times live in the watchdog
         self.values: dict[str, object] = {}
-        self.seq: dict[str, int] = {}
-        self.used_seq: dict[str, int] = {}
+        self.stamps: dict[str, float] = {}  # header stamp of each latest input
+        self.used_stamps: dict[str, float] = {}  # ... and of the inputs the last action used
         self.last_stamp = -np.inf
         inputs = {"state": (JointState, obs_cfg.state_topic, self._on_joint_state)}
         if self.metaworld:
@@ -118,10 +118,10 @@ class PolicyNode:
         self.log.info(f"profile {prof.name}, policy {self.p['policy']}, {prof.rate_hz} Hz, trigger {self.p['trigger']}")
 
     # ------------------------------------------------------------------ inputs
-    def _accept(self, key: str, value) -> None:
+    def _accept(self, key: str, value, stamp: float) -> None:
         now = time.monotonic()
         self.values[key] = value
-        self.seq[key] = self.seq.get(key, 0) + 1
+        self.stamps[key] = stamp
         self.watchdog.feed(key, now)
         self.t_input = now
         if self.p["trigger"] == "state":
@@ -147,7 +147,7 @@ class PolicyNode:
         except InputRejected as exc:
             return self._refuse(str(exc), exc.kind)
         self.last_stamp = stamp
-        self._accept("state", (q, qd, extras))
+        self._accept("state", (q, qd, extras), stamp)
 
     def _pose_cb(self, key: str):
         def cb(msg) -> None:
@@ -155,14 +155,14 @@ class PolicyNode:
             v = pose_vector([p.x, p.y, p.z], [o.w, o.x, o.y, o.z])
             if not np.all(np.isfinite(v)):
                 return self._refuse(f"non-finite pose on {key}", "non-finite")
-            self._accept(key, v)
+            self._accept(key, v, stamp_seconds(msg.header.stamp))
         return cb
 
     def _on_goal_vector(self, msg) -> None:
         v = np.asarray(msg.data, dtype=np.float64)
         if v.shape != (self.profile.observation.goal_size,) or not np.all(np.isfinite(v)):
             return self._refuse(f"goal vector of shape {v.shape} (expected ({self.profile.observation.goal_size},), finite)")
-        self._accept("goal", v)
+        self._accept("goal", v, time.monotonic())  # Float64MultiArray has no header
 
     def _on_done(self, msg) -> None:
         if msg.data and self.state == self.RUNNING:
@@ -216,8 +216,7 @@ class PolicyNode:
         self.obs.reset()
         self.steps = 0
         self.episode += 1
-        # the inputs at hand are the first observation
-        self.used_seq = {k: v - 1 for k, v in self.seq.items()} if self.p["require_new_inputs"] else {}
+        self.used_stamps = {}  # the inputs at hand are the first observation
         self.state = self.TO_START if self.profile.start_pose else self.RUNNING
         self.log.info(f"episode {self.episode}: {self.state}")
         if self.p["trigger"] == "state":
@@ -266,7 +265,9 @@ class PolicyNode:
             self.start()
 
     def _inputs_new(self) -> bool:
-        return all(self.seq.get(k, 0) > self.used_seq.get(k, 0) for k in self.watchdog.last)
+        """Every input stamped later than the inputs of the last action (a republished, same-
+        stamped state keeps the watchdog fed but is not a new observation)."""
+        return all(self.stamps.get(k, -np.inf) > self.used_stamps.get(k, -np.inf) for k in self.watchdog.last)
 
     def _control(self) -> None:
         if self.state not in (self.TO_START, self.RUNNING):
@@ -285,7 +286,7 @@ class PolicyNode:
         if self.p["require_new_inputs"]:
             if not self._inputs_new():
                 return
-            self.used_seq = dict(self.seq)
+            self.used_stamps = dict(self.stamps)
         q, qd, extras = self.values["state"]
         if self.state == self.TO_START:
             self._to_start(q)

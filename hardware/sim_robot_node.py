@@ -186,12 +186,15 @@ class SimRobotNode:
             self.fresh = {"joints": False}
         node.create_service(Trigger, "~/reset", self._srv_reset)
         self.last_command = -np.inf
+        self.last_publish = -np.inf
         self.rng = np.random.default_rng(self.p["seed"])
         self.episode_seed = None
         self.steps = 0
         self.reset()
         if self.p["sync"] == "timer":
             node.create_timer(prof.period, self._on_timer)
+        else:  # lockstep: while no command comes, keep the last state alive (same stamp), like a robot's stream
+            node.create_timer(prof.watchdog_s / 2, self._heartbeat)
         self.log.info(f"simulating {prof.name} ({'metaworld ' + self.p['task'] if self.metaworld else 'mjcf'}), "
                       f"sync {self.p['sync']}")
 
@@ -246,13 +249,20 @@ class SimRobotNode:
                 self.sim.twist = np.zeros(3)
         self.step()
 
+    def _heartbeat(self) -> None:
+        if time.monotonic() - self.last_publish >= self.profile.watchdog_s / 2:
+            self.publish(self.stamp)
+
     def step(self) -> None:
         self.sim.step()
         self.steps += 1
         self.publish()
 
-    def publish(self) -> None:
-        stamp = self.node.get_clock().now().to_msg()
+    def publish(self, stamp=None) -> None:
+        """Every state topic with one stamp; `stamp` given = a republish of the same state."""
+        self.last_publish = time.monotonic()
+        if stamp is None:
+            stamp = self.stamp = self.node.get_clock().now().to_msg()
         js = self.msgs["JointState"]()
         js.header.stamp = stamp
         if self.metaworld:

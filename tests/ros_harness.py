@@ -5,29 +5,27 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
-from hardware.deploy import NodeSet, plan
+from hardware.deploy import NodeSet, plan, write_params
 
 
 def start_nodes(tmp_path: Path, params: dict, env: dict | None = None) -> NodeSet:
     import os
 
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(params))
+    path = write_params(tmp_path / "params.yaml", params)
     return NodeSet(plan(params), path, tmp_path, dict(os.environ if env is None else env))
 
 
 class Harness:
     """An rclpy node spinning in a background thread; records messages with arrival times."""
 
-    def __init__(self, name: str = "test_harness"):
+    def __init__(self, name: str = "test_harness", nodes: NodeSet | None = None):
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
 
         rclpy.init()
         self.rclpy = rclpy
         self.node = rclpy.create_node(name)
+        self.nodes = nodes  # node processes whose death ends any wait at once, with their log
         self.log: dict[str, list] = {}
         self.lock = threading.Lock()
         self.executor = SingleThreadedExecutor()
@@ -55,6 +53,7 @@ class Harness:
 
     def wait_for(self, predicate, timeout: float, nodes: NodeSet | None = None, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
+        nodes = nodes or self.nodes
         while not predicate():
             if nodes is not None:
                 nodes.check()
@@ -64,8 +63,12 @@ class Harness:
 
     def call(self, srv_type, name: str, request, timeout: float = 20.0):
         client = self.node.create_client(srv_type, name)
-        if not client.wait_for_service(timeout_sec=timeout):
-            raise TimeoutError(f"service {name} not available")
+        deadline = time.monotonic() + timeout
+        while not client.wait_for_service(timeout_sec=0.2):
+            if self.nodes is not None:
+                self.nodes.check()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"service {name} not available")
         future = client.call_async(request)
         deadline = time.monotonic() + timeout
         while not future.done():

@@ -95,7 +95,7 @@ def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
         "profile": "sawyer_metaworld", "policy": "scripted:drawer-close-v3", "autostart": True,
         "trigger": "timer", "stats_period_s": 0.2}}}
     nodes = start_nodes(tmp_path, params)
-    h = Harness()
+    h = Harness(nodes=nodes)
     feed = None
     try:
         twists = h.record(TwistStamped, "/servo/twist")
@@ -180,7 +180,7 @@ def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domai
         "policy_node": {"ros__parameters": {"profile": "adroit_hand", "policy": "goal_tracker", "autostart": True}},
     }
     nodes = start_nodes(tmp_path, params)
-    h = Harness()
+    h = Harness(nodes=nodes)
     try:
         cmds = h.record(Float64MultiArray, "/hand_controller/commands")
         h.record(JointState, "/hand/joint_states")
