@@ -124,7 +124,8 @@ class PolicyNode:
         self.stamps[key] = stamp
         self.watchdog.feed(key, now)
         self.t_input = now
-        if self.p["trigger"] == "state":
+        # trigger: state -> the JointState drives the loop; in lockstep any input may complete the set
+        if self.p["trigger"] == "state" and (key == "state" or self.p["require_new_inputs"]):
             self._control()
 
     def _refuse(self, reason: str, kind: str = "invalid") -> None:

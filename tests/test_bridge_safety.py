@@ -144,3 +144,28 @@ def test_metaworld_observation_is_rebuilt_exactly_from_topic_values():
         np.testing.assert_allclose(assembler.build(cur, s[36:39]), s, atol=1e-6)  # obs is float32
         obs, *_ = env.step(expert.act(obs)[0])
     env.close()
+
+
+@pytest.mark.parametrize("algo", ["SAC", "PPO"])
+def test_sb3_policies_load_with_the_same_actions_as_predict(algo, tmp_path):
+    import stable_baselines3
+
+    from envs.rl_task import RLTask
+    from hardware.policy_loader import load_policy
+
+    env = RLTask("drawer-close-v3", (), 64, 20)
+    cls = getattr(stable_baselines3, algo)
+    model = cls("MlpPolicy", env, policy_kwargs={"net_arch": [32, 32]}, device="cpu", seed=0)
+    model.save(tmp_path / "m.zip")
+    policy = load_policy(str(tmp_path / "m.zip"), SAWYER, 39)
+    obs = np.random.default_rng(0).normal(size=(5, 39))
+    for o in obs:
+        np.testing.assert_allclose(policy(o), model.predict(o.astype(np.float32), deterministic=True)[0], atol=1e-6)
+    with pytest.raises(ValueError, match="observations of shape"):
+        load_policy(str(tmp_path / "m.zip"), HAND, 48)
+    (tmp_path / "bad.zip").write_text("not a zip")
+    with pytest.raises(ValueError, match="not a Stable-Baselines3 checkpoint"):
+        load_policy(str(tmp_path / "bad.zip"), SAWYER, 39)
+    with pytest.raises(FileNotFoundError):
+        load_policy(str(tmp_path / "missing.zip"), SAWYER, 39)
+    env.close()
