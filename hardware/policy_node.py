@@ -218,6 +218,7 @@ class PolicyNode:
         self.steps = 0
         self.episode += 1
         self.used_stamps = {}  # the inputs at hand are the first observation
+        self.start_reached = 0.0
         self.state = self.TO_START if self.profile.start_pose else self.RUNNING
         self.log.info(f"episode {self.episode}: {self.state}")
         if self.p["trigger"] == "state":
@@ -311,6 +312,12 @@ class PolicyNode:
             self.state = self.RUNNING
             return self._publish_joints(self.cmd.hold())
         self._publish_joints(self.cmd.toward(goal, speed))
+        if np.array_equal(self.cmd.hold(), np.clip(goal, self.cmd.lower, self.cmd.upper)):
+            self.start_reached = self.start_reached or time.monotonic()
+            if time.monotonic() - self.start_reached > self.profile.start_timeout_s:  # commanded, never tracked
+                self.log.error(f"start pose commanded but not reached within {self.profile.start_timeout_s} s "
+                               f"(max error {np.max(np.abs(goal - q)):.3f} > start_tolerance {self.profile.start_tolerance})")
+                self.end_episode(False, "start_pose_not_reached")
 
     def _policy_step(self, q, qd, extras) -> None:
         if self.metaworld:

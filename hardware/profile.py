@@ -86,7 +86,8 @@ class RobotProfile:
     watchdog_s: float = 0.1  # any required input older than this -> hold
     state_tolerance: float = 0.05  # how far past a joint limit a measurement may be before it is refused
     start_pose: tuple[float, ...] = ()  # joints (policy order) or EE xyz (cartesian); empty = start where it is
-    start_tolerance: float = 0.01
+    start_tolerance: float = 0.01  # measured distance to start_pose that counts as there
+    start_timeout_s: float = 5.0  # start pose commanded but not reached in this time: the episode ends
     start_speed: float = 0.25  # fraction of max velocity for the move to the start pose
     source: str = ""
 

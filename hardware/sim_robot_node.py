@@ -29,6 +29,7 @@ PARAMS = {
     "task": "drawer-close-v3",
     "model": "",  # mjcf simulator: MJCF path ('' = the Adroit hand model)
     "seed": 0,
+    "initial_pose": [0.0],  # mjcf simulator: joint positions at reset, policy order ([0.0] = the profile's start_pose)
     "sync": "command",  # command | timer
     "cameras": [""],  # camera names to publish on /camera/<name>/image ('' = none)
     "image_size": 64,
@@ -89,7 +90,7 @@ class MetaWorldSim:
 class MJCFSim:
     """An MJCF model whose profile joints are driven by position actuators."""
 
-    def __init__(self, profile, model_path: str):
+    def __init__(self, profile, model_path: str, initial_pose: list[float] | None = None):
         import mujoco
 
         self.mj = mujoco
@@ -112,12 +113,15 @@ class MJCFSim:
         self.perm = profile.command_permutation()  # policy order -> command order
         self.target = None
         self.success = False
+        self.initial = np.asarray(initial_pose) if initial_pose else (
+            np.asarray(profile.start_pose) if profile.start_pose else np.zeros(len(profile.joints)))
+        if self.initial.shape != (len(profile.joints),):
+            raise ValueError(f"initial_pose has {self.initial.size} values for {len(profile.joints)} joints")
 
     def reset(self, seed: int) -> None:
         self.mj.mj_resetData(self.model, self.data)
-        start = np.asarray(self.profile.start_pose) if self.profile.start_pose else np.zeros(len(self.act))
-        self.data.qpos[self.qpos] = start
-        self.data.ctrl[self.act] = start
+        self.data.qpos[self.qpos] = self.initial
+        self.data.ctrl[self.act] = self.initial
         self.mj.mj_forward(self.model, self.data)
         self.target = None
 
@@ -159,7 +163,8 @@ class SimRobotNode:
         else:
             if self.cameras:
                 raise ValueError("the mjcf simulator publishes no cameras")
-            self.sim = MJCFSim(prof, self.p["model"] or adroit_model_path())
+            initial = list(self.p["initial_pose"]) if list(self.p["initial_pose"]) != [0.0] else None
+            self.sim = MJCFSim(prof, self.p["model"] or adroit_model_path(), initial)
         self.msgs = {"JointState": JointState, "PoseStamped": PoseStamped, "Bool": Bool}
         self.pub_js = node.create_publisher(JointState, prof.observation.state_topic, 10)
         self.pub_pose = {}

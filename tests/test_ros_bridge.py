@@ -166,23 +166,35 @@ def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
         nodes.stop()
 
 
-def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domain, tmp_path):
+@pytest.mark.parametrize("interface", ["float64_multi_array", "joint_trajectory"])
+def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domain, tmp_path, interface):
     """Adroit hand in MuJoCo behind the adroit_hand profile: JointState and commands in the
-    driver's (alphabetical) order, goal in the policy's order; the hand gets there, within limits."""
+    driver's (alphabetical) order, goal in the policy's order. The hand starts away from the
+    profile's start pose, moves there slowly, then reaches the goal; every command within limits."""
+    import yaml
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
+    from trajectory_msgs.msg import JointTrajectory
 
-    from hardware.profile import load_profile
+    from hardware.profile import PROFILE_DIR, load_profile
 
-    prof = load_profile("adroit_hand")
+    raw = yaml.safe_load((PROFILE_DIR / "adroit_hand.yaml").read_text())
+    raw["command"]["interface"] = interface
+    base = load_profile("adroit_hand")
+    raw["start_pose"] = [float(x) for x in base.lower + 0.5 * (base.upper - base.lower)]
+    (tmp_path / "hand.yaml").write_text(yaml.safe_dump(raw))
+    prof = load_profile(tmp_path / "hand.yaml")
     params = {
-        "sim_robot": {"ros__parameters": {"profile": "adroit_hand", "sync": "timer"}},
-        "policy_node": {"ros__parameters": {"profile": "adroit_hand", "policy": "goal_tracker", "autostart": True}},
+        "sim_robot": {"ros__parameters": {"profile": str(tmp_path / "hand.yaml"), "sync": "timer",
+                                          "initial_pose": [float(x) for x in np.clip(0.0, prof.lower, prof.upper)]}},
+        "policy_node": {"ros__parameters": {"profile": str(tmp_path / "hand.yaml"), "policy": "goal_tracker",
+                                            "autostart": True}},
     }
     nodes = start_nodes(tmp_path, params)
     h = Harness(nodes=nodes)
     try:
-        cmds = h.record(Float64MultiArray, "/hand_controller/commands")
+        msg_type = Float64MultiArray if interface == "float64_multi_array" else JointTrajectory
+        cmds = h.record(msg_type, "/hand_controller/commands")
         h.record(JointState, "/hand/joint_states")
         goal = prof.lower + np.linspace(0.2, 0.8, len(prof.joints)) * (prof.upper - prof.lower)  # policy order
         pub = h.node.create_publisher(Float64MultiArray, "/hand/goal", 10)
@@ -193,7 +205,7 @@ def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domai
                 pub.publish(Float64MultiArray(data=[float(x) for x in goal]))
                 time.sleep(0.02)
         threading.Thread(target=feed, daemon=True).start()
-        h.wait_for(lambda: len(h.messages("/hand_controller/commands")) > 150, 60, nodes, "150 hand commands")
+        h.wait_for(lambda: len(h.messages("/hand_controller/commands")) > 250, 60, nodes, "250 hand commands")
         stop.set()
         js = h.messages("/hand/joint_states")[-1][1]
         assert list(js.name) == list(prof.command.command_order)  # the driver's order, not the policy's
@@ -201,10 +213,20 @@ def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domai
         q = np.array([by_name[n] for n in prof.joint_names])
         assert np.max(np.abs(q - goal)) < 0.1, np.abs(q - goal).round(3)
         perm = prof.command_permutation()
-        sent = np.array([m.data for _, m in cmds])  # command (controller) order
+        if interface == "joint_trajectory":
+            assert all(list(m.joint_names) == list(prof.command.command_order) for _, m in cmds)
+            sent = np.array([m.points[0].positions for _, m in cmds])
+        else:
+            sent = np.array([m.data for _, m in cmds])  # command (controller) order
         lo, hi, step = prof.lower[perm], prof.upper[perm], (prof.max_velocity * prof.period)[perm]
         assert np.all(sent >= lo - 1e-12) and np.all(sent <= hi + 1e-12)
         assert np.all(np.abs(np.diff(sent, axis=0)) <= step + 1e-9)
+        # the move to the start pose: at start_speed x the velocity limit until it is reached
+        start = np.asarray(prof.start_pose)[perm]
+        assert np.all(np.abs(sent[0] - np.clip(0.0, lo, hi)) <= prof.start_speed * step + 1e-9)
+        reached = np.nonzero(np.max(np.abs(sent - start), axis=1) < prof.start_tolerance)[0]
+        assert len(reached) and reached[0] > 10, "never commanded (slowly) to the start pose"
+        assert np.all(np.abs(np.diff(sent[: reached[0] + 1], axis=0)) <= prof.start_speed * step + 1e-9)
         np.testing.assert_allclose(sent[-1], goal[perm], atol=1e-9)
     finally:
         h.close()
