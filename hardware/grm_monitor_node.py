@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from hardware.ros_common import declare, image_to_array, run_node
+from hardware.ros_common import declare, image_to_array, node_main
 
 PARAMS = {
     "checkpoint": "",
@@ -71,14 +71,10 @@ class GRMMonitor:
     def _image_cb(self, cam: str):
         def cb(msg) -> None:
             try:
-                img = image_to_array(msg)
+                img = image_to_array(msg, self.size)
             except ValueError as exc:
                 self.log.warning(f"camera {cam}: {exc}", throttle_duration_sec=2.0)
                 return
-            if img.shape[:2] != (self.size, self.size):
-                import cv2
-
-                img = cv2.resize(img, (self.size, self.size), interpolation=cv2.INTER_AREA)
             self.frames[cam] = img
             self.received[cam] = time.monotonic()
         return cb
@@ -110,16 +106,8 @@ class GRMMonitor:
         self.pub_success.publish(self.Bool(data=done))
 
 
-def make_node():
-    from rclpy.node import Node
-
-    node = Node("grm_monitor")
-    node.grm_monitor = GRMMonitor(node)
-    return node
-
-
 def main() -> None:
-    run_node(make_node)
+    node_main("grm_monitor", GRMMonitor)
 
 
 if __name__ == "__main__":

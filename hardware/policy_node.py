@@ -24,7 +24,7 @@ import numpy as np
 from hardware.policy_io import JointCommand, JointStateObservation, MetaWorldObservation, TwistCommand, pose_vector
 from hardware.policy_loader import load_policy
 from hardware.profile import load_profile
-from hardware.ros_common import declare, run_node, stamp_seconds
+from hardware.ros_common import declare, node_main, stamp_seconds
 from hardware.safety import InputRejected, Watchdog, check_joint_state
 
 PARAMS = {
@@ -353,17 +353,8 @@ class PolicyNode:
             self.log.info("shutdown: hold command sent")
 
 
-def make_node():
-    from rclpy.node import Node
-
-    node = Node("policy_node")
-    node.policy_node = PolicyNode(node)
-    node.on_shutdown = node.policy_node.on_shutdown
-    return node
-
-
 def main() -> None:
-    run_node(make_node)
+    node_main("policy_node", PolicyNode)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import numpy as np
 
 from hardware.episode_builder import build_episode, save_episode
 from hardware.profile import load_profile
-from hardware.ros_common import declare, image_to_array, run_node
+from hardware.ros_common import declare, image_to_array, node_main
 from hardware.safety import InputRejected, check_joint_state
 
 PARAMS = {
@@ -73,13 +73,10 @@ class Recorder:
 
     def _image_cb(self, cam: str):
         def cb(msg) -> None:
-            img = image_to_array(msg)
-            size = self.p["image_size"]
-            if size and img.shape[:2] != (size, size):
-                import cv2
-
-                img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
-            self.frames[cam] = img
+            try:
+                self.frames[cam] = image_to_array(msg, self.p["image_size"])
+            except ValueError as exc:
+                self.log.warning(f"camera {cam}: {exc}", throttle_duration_sec=2.0)
         return cb
 
     def _on_joint_state(self, msg) -> None:
@@ -152,16 +149,8 @@ class Recorder:
         self.buf["actions"].append(self.action.astype(np.float32).copy())
 
 
-def make_node():
-    from rclpy.node import Node
-
-    node = Node("recorder")
-    node.recorder = Recorder(node)
-    return node
-
-
 def main() -> None:
-    run_node(make_node)
+    node_main("recorder", Recorder)
 
 
 if __name__ == "__main__":

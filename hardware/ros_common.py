@@ -16,13 +16,18 @@ def declare(node, defaults: dict) -> dict:
     return out
 
 
-def image_to_array(msg) -> np.ndarray:
-    """sensor_msgs/Image (rgb8 or bgr8) -> (H, W, 3) uint8 RGB."""
+def image_to_array(msg, size: int = 0) -> np.ndarray:
+    """sensor_msgs/Image (rgb8 or bgr8) -> (H, W, 3) uint8 RGB, resized to size x size if size."""
     if msg.encoding not in ("rgb8", "bgr8"):
         raise ValueError(f"image encoding {msg.encoding!r} not supported (rgb8, bgr8)")
     row = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(msg.height, msg.step)
     img = row[:, : msg.width * 3].reshape(msg.height, msg.width, 3)
-    return img[..., ::-1].copy() if msg.encoding == "bgr8" else img.copy()
+    img = np.ascontiguousarray(img[..., ::-1] if msg.encoding == "bgr8" else img)
+    if size and img.shape[:2] != (size, size):
+        import cv2
+
+        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    return img
 
 
 def array_to_image(img: np.ndarray, stamp, frame_id: str = ""):
@@ -66,9 +71,22 @@ def run_node(factory: Callable, args: list[str] | None = None) -> None:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        shutdown = getattr(node, "on_shutdown", None)
+        shutdown = getattr(node, "on_shutdown", None)  # set by node_main
         if shutdown is not None:
             shutdown()
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
+
+
+def node_main(name: str, impl) -> None:
+    """The `main` of a bridge node: an rclpy Node called `name` driven by `impl(node)`."""
+    def factory():
+        from rclpy.node import Node
+
+        node = Node(name)
+        node.impl = impl(node)
+        node.on_shutdown = getattr(node.impl, "on_shutdown", None)
+        return node
+
+    run_node(factory)

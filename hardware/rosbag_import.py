@@ -15,21 +15,8 @@ import numpy as np
 
 from hardware.episode_builder import build_episode, save_episode
 from hardware.profile import load_profile
+from hardware.ros_common import image_to_array
 from hardware.safety import InputRejected, check_joint_state
-
-
-def _image(msg, size: int) -> np.ndarray:
-    if msg.encoding not in ("rgb8", "bgr8"):
-        raise ValueError(f"image encoding {msg.encoding!r} not supported (rgb8, bgr8)")
-    img = np.asarray(msg.data, dtype=np.uint8).reshape(msg.height, msg.step)[:, : msg.width * 3]
-    img = img.reshape(msg.height, msg.width, 3)
-    if msg.encoding == "bgr8":
-        img = img[..., ::-1]
-    if size and img.shape[:2] != (size, size):
-        import cv2
-
-        img = cv2.resize(np.ascontiguousarray(img), (size, size), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(img)
 
 
 def read_streams(bag: Path, topics: dict[str, str]) -> dict[str, tuple[list[int], list]]:
@@ -82,7 +69,7 @@ def import_bag(bag: str | Path, out: str | Path, task: str, profile: str, camera
     extra = [prof.observation.gripper.joint] if prof.observation.gripper else []
     images, states, actions = [], [], []
     for t in samples:
-        images.append(np.stack([_image(latest(f"cam:{c}", t), image_size) for c in cameras]))
+        images.append(np.stack([image_to_array(latest(f"cam:{c}", t), image_size) for c in cameras]))
         js = latest("state", t)
         try:
             q, _, extras = check_joint_state(prof, js.name, js.position, js.velocity, extra)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from hardware.profile import load_profile
-from hardware.ros_common import array_to_image, declare, run_node
+from hardware.ros_common import array_to_image, declare, node_main
 
 PARAMS = {
     "profile": "sawyer_metaworld",
@@ -287,16 +287,8 @@ class SimRobotNode:
         self.pub_js.publish(js)  # last: in lockstep the JointState completes a step's inputs
 
 
-def make_node():
-    from rclpy.node import Node
-
-    node = Node("sim_robot")
-    node.sim_robot = SimRobotNode(node)
-    return node
-
-
 def main() -> None:
-    run_node(make_node)
+    node_main("sim_robot", SimRobotNode)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ class RLConfig:
     guard: bool = False
     shaping_scale: float = 1.0
     reward_scale: float = 10.0
+    terminate_on_success: bool = True
     demo_path: str | None = None
     demo_seed: int = 12345
     seed_buffer: bool = True
@@ -108,21 +109,23 @@ def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
 
 
 def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,
-                     scale: float = 1.0, reward_scale: float = 1.0) -> dict[str, np.ndarray]:
-    """The demo as (s, a, r, s', done) up to its first success, rewarded like the online data."""
+                     scale: float = 1.0, reward_scale: float = 1.0,
+                     terminate_on_success: bool = True) -> dict[str, np.ndarray]:
+    """The demo as (s, a, r, s', done), rewarded like the online data: up to its first success
+    (a termination) or, when success does not terminate, every recorded step with r_task = the
+    step's success (the frames kept after the first success show staying there pays)."""
     from grm.dataset import open_episode
     from grm.inference import episode_progress
 
     with open_episode(demo) as ep:
         if not ep.success:
             raise ValueError(f"demo {demo} does not reach success; it cannot seed the buffer")
-        T = int(ep.keyframes[-1])  # frame of first success = number of transitions
+        T = int(ep.keyframes[-1]) if terminate_on_success else ep.num_steps  # first success = transitions
         state = ep.array("obs/state")[: T + 1].astype(np.float32)
         actions = ep.array("actions")[:T]
-        r_task = np.zeros(T, dtype=np.float32)
-        r_task[-1] = 1.0
+        r_task = ep.array("success")[:T].astype(np.float32)
         terminated = np.zeros(T, dtype=bool)
-        terminated[-1] = True
+        terminated[-1] = terminate_on_success
         phi = None
         if mode in ("grm_pbrs", "grm_naive", "oracle_pbrs"):
             phi = ep.progress[: T + 1] if mode == "oracle_pbrs" else episode_progress(
@@ -138,7 +141,8 @@ def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int):
     oracle = cfg.reward == "oracle_pbrs"
 
     def thunk():
-        env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, oracle=oracle)
+        env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, terminate_on_success=cfg.terminate_on_success,
+                     oracle=oracle)
         env.reset(seed=seed)
         return env
 
@@ -258,7 +262,7 @@ def run(cfg: RLConfig) -> dict:
                  else OraclePotential() if cfg.reward == "oracle_pbrs" else None)
     env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.shaping_scale, cfg.reward_scale)
     demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.perspective, cfg.guard, cfg.shaping_scale,
-                                  cfg.reward_scale) if cfg.algo == "sac" and cfg.seed_buffer else None)
+                                  cfg.reward_scale, cfg.terminate_on_success) if cfg.algo == "sac" and cfg.seed_buffer else None)
 
     ckpt_dir = out / "checkpoints"
     state = {"episodes": 0, "curve": [], "train_successes": []}

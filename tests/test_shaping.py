@@ -109,3 +109,15 @@ def test_bad_mode_and_gamma_are_refused():
         ShapedRewardVecEnv(venv, "grm_pbrs", GAMMA)
     with pytest.raises(ValueError, match="gamma"):
         ShapedRewardVecEnv(venv, "sparse", 1.5)
+
+
+def test_grm_success_needs_phi_above_one_minus_delta_for_hold_steps():
+    from grm.inference import SuccessDetector
+
+    det = SuccessDetector(2, delta=0.05, hold=3)
+    seq = [[0.96, 0.99], [0.97, 0.90], [0.98, 0.99], [0.94, 0.99]]
+    out = [det.update(np.array(p)).tolist() for p in seq]
+    assert out == [[False, False], [False, False], [True, False], [False, False]]
+    det.reset(np.array([1]))
+    with pytest.raises(ValueError):
+        SuccessDetector(1, delta=0.0)
