@@ -195,6 +195,8 @@ class RunCallback(BaseCallback):
                                        seed=10_000 + ep)
                 self.state["curve"].append({"episodes": ep, "env_steps": int(self.num_timesteps), "success_rate": rate})
                 self.logger.record("eval/success_rate", rate)
+                recent = self.state["train_successes"][-self.cfg.eval_every_episodes:]
+                self.logger.record("train/success_rate", sum(recent) / len(recent))
                 self.logger.record("train/episodes", ep)
                 self.bar.set_postfix(success=f"{rate:.2f}")
             if ep % self.cfg.checkpoint_every_episodes == 0:
@@ -227,7 +229,12 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
 
             kwargs = {"replay_buffer_class": DemoMixReplayBuffer,
                       "replay_buffer_kwargs": {"demo": demo, "demo_ratio": cfg.demo_ratio}}
-        return SAC("MlpPolicy", venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
+        policy = "MlpPolicy"
+        if params.pop("critic_layer_norm", False):
+            from policies.layer_norm_sac import LayerNormSACPolicy
+
+            policy = LayerNormSACPolicy
+        return SAC(policy, venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
                    policy_kwargs={"net_arch": list(net_arch)}, **params, **kwargs)
     params = dict(cfg.ppo)
     net_arch = params.pop("net_arch", [256, 256])
