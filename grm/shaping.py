@@ -48,6 +48,14 @@ def mode_reward(mode: str, r_task: np.ndarray, env_reward: np.ndarray | None, ph
     return (reward_scale * np.asarray(reward)).astype(np.float32)
 
 
+TASK_REWARDS = ("env", "grm")
+
+
+def grm_success_reward(phi_next: np.ndarray, delta: float = 0.05) -> np.ndarray:
+    """r_task from the GRM alone: 1 where Phi(s') >= 1 - delta (DESIGN.md, the real-robot case)."""
+    return (np.asarray(phi_next) >= 1.0 - delta).astype(np.float32)
+
+
 class Potential(Protocol):
     """Phi for a batch of environments; may keep per-environment episode state."""
 
@@ -85,10 +93,12 @@ class ShapedRewardVecEnv(VecEnvWrapper):
     """Replaces the reward of a VecEnv of `RLTask`s by the chosen mode's reward."""
 
     def __init__(self, venv: VecEnv, mode: str, gamma: float, potential: Potential | None = None, scale: float = 1.0,
-                 reward_scale: float = 1.0):
+                 reward_scale: float = 1.0, task_reward: str = "env", success_delta: float = 0.05):
         """scale weighs the shaping term against r_task; reward_scale multiplies the whole reward
         (any positive factor leaves the optimal policy unchanged; SAC needs rewards well above its
-        entropy bonus, so per-step shaping of ~0.01 is scaled up)."""
+        entropy bonus, so per-step shaping of ~0.01 is scaled up). task_reward: r_task is the
+        environment's success ("env") or the GRM's own, Phi(s') >= 1 - success_delta ("grm": the
+        real-robot case, where no success sensor exists)."""
         super().__init__(venv)
         if mode not in MODES:
             raise ValueError(f"unknown reward mode {mode!r}; valid: {', '.join(MODES)}")
@@ -100,6 +110,11 @@ class ShapedRewardVecEnv(VecEnvWrapper):
             raise ValueError(f"reward_scale must be positive, got {reward_scale}")
         self.mode, self.gamma, self.potential, self.scale = mode, float(gamma), potential, float(scale)
         self.reward_scale = float(reward_scale)
+        if task_reward not in TASK_REWARDS:
+            raise ValueError(f"task_reward must be one of {TASK_REWARDS}, got {task_reward!r}")
+        if task_reward == "grm" and not isinstance(potential, GRMPotential):
+            raise ValueError("task_reward=grm needs the GRM potential (a grm_* reward mode)")
+        self.task_reward, self.success_delta = task_reward, float(success_delta)
         self.phi = np.zeros(self.num_envs, dtype=np.float32)
 
     def reset(self):
@@ -115,6 +130,8 @@ class ShapedRewardVecEnv(VecEnvWrapper):
         terminated = np.array([d and not i.get("TimeLimit.truncated", False) for d, i in zip(dones, infos)])
         env_reward = np.array([i["env_reward"] for i in infos], dtype=np.float32) if self.mode == "env_dense" else None
         phi_next = self.potential.step(infos) if self.potential is not None else None
+        if self.task_reward == "grm":
+            r_task = grm_success_reward(phi_next, self.success_delta)
         reward = mode_reward(self.mode, r_task, env_reward, self.phi, phi_next, terminated, self.gamma, self.scale,
                              self.reward_scale)
         if phi_next is not None:

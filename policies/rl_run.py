@@ -27,7 +27,7 @@ from tqdm import tqdm
 from envs.metaworld_env import DEFAULT_CAMERAS
 from envs.rl_task import RLTask
 from envs.tasks import check_task
-from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, mode_reward
+from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, grm_success_reward, mode_reward
 
 log = logging.getLogger("grm-rl")
 GRM_MODES = ("grm_pbrs", "grm_naive")
@@ -53,6 +53,8 @@ class RLConfig:
     shaping_scale: float = 1.0
     reward_scale: float = 10.0
     terminate_on_success: bool = True
+    task_reward: str = "env"  # env | grm (r_task = the GRM's own success, Phi >= 1 - delta)
+    success_delta: float = 0.05
     demo_path: str | None = None
     demo_seed: int = 12345
     seed_buffer: bool = True
@@ -75,6 +77,10 @@ def validate(cfg: RLConfig) -> None:
         raise ValueError(f"algo must be sac or ppo, got {cfg.algo!r}")
     if cfg.vec_env not in ("dummy", "subproc"):
         raise ValueError(f"vec_env must be dummy or subproc, got {cfg.vec_env!r}")
+    if cfg.task_reward not in ("env", "grm"):
+        raise ValueError(f"task_reward must be env or grm, got {cfg.task_reward!r}")
+    if cfg.task_reward == "grm" and cfg.reward not in GRM_MODES:
+        raise ValueError(f"task_reward=grm needs a GRM reward mode ({', '.join(GRM_MODES)}), got {cfg.reward}")
     if cfg.reward in GRM_MODES and not Path(cfg.grm_checkpoint).is_file():
         raise FileNotFoundError(f"GRM checkpoint not found: {cfg.grm_checkpoint}")
 
@@ -110,7 +116,8 @@ def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
 
 def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,
                      scale: float = 1.0, reward_scale: float = 1.0,
-                     terminate_on_success: bool = True) -> dict[str, np.ndarray]:
+                     terminate_on_success: bool = True, task_reward: str = "env",
+                     success_delta: float = 0.05) -> dict[str, np.ndarray]:
     """The demo as (s, a, r, s', done), rewarded like the online data: up to its first success
     (a termination) or, when success does not terminate, every recorded step with r_task = the
     step's success (the frames kept after the first success show staying there pays)."""
@@ -130,6 +137,8 @@ def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="
         if mode in ("grm_pbrs", "grm_naive", "oracle_pbrs"):
             phi = ep.progress[: T + 1] if mode == "oracle_pbrs" else episode_progress(
                 rm, ep.frames(slice(0, T + 1), rm.cameras), perspective, guard)
+        if task_reward == "grm":
+            r_task = grm_success_reward(phi[1:], success_delta)
         rewards = mode_reward(mode, r_task, ep.array("rewards")[:T], None if phi is None else phi[:-1],
                               None if phi is None else phi[1:], terminated, gamma, scale, reward_scale)
     return {"obs": state[:-1], "next_obs": state[1:], "actions": actions, "rewards": rewards,
@@ -267,9 +276,10 @@ def run(cfg: RLConfig) -> dict:
     venv = make_vec_env(cfg, cameras, image_size)
     potential = (GRMPotential(rm, cfg.n_envs, cfg.perspective, cfg.guard) if rm is not None
                  else OraclePotential() if cfg.reward == "oracle_pbrs" else None)
-    env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.shaping_scale, cfg.reward_scale)
+    env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.shaping_scale, cfg.reward_scale, cfg.task_reward,
+                             cfg.success_delta)
     demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.perspective, cfg.guard, cfg.shaping_scale,
-                                  cfg.reward_scale, cfg.terminate_on_success) if cfg.algo == "sac" and cfg.seed_buffer else None)
+                                  cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta) if cfg.algo == "sac" and cfg.seed_buffer else None)
 
     ckpt_dir = out / "checkpoints"
     state = {"episodes": 0, "curve": [], "train_successes": []}

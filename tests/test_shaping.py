@@ -121,3 +121,40 @@ def test_grm_success_needs_phi_above_one_minus_delta_for_hold_steps():
     det.reset(np.array([1]))
     with pytest.raises(ValueError):
         SuccessDetector(1, delta=0.0)
+
+
+def test_grm_task_reward_pays_exactly_when_phi_crosses_one_minus_delta(tiny_dataset):
+    """task_reward=grm (no success sensor): r_task = 1[Phi(s') >= 1 - delta], the rest is PBRS."""
+    import torch
+
+    from grm.dataset import list_episodes
+    from grm.inference import RewardModel
+    from grm.model import GRM, GRMConfig
+    from grm.shaping import GRMPotential
+
+    torch.manual_seed(0)
+    cams = ["corner", "gripperPOV"]
+    rm = RewardModel(GRM(GRMConfig(num_views=2, image_size=32, width=8, embed_dim=32)), cams)
+    rm.set_reference_from_episode(next(p for p in list_episodes(tiny_dataset, ["reach-v3"]) if "expert" in p.name))
+    def rollout(delta):
+        venv = DummyVecEnv([lambda: RLTask("reach-v3", cams, 32, 30, terminate_on_success=False)])
+        env = ShapedRewardVecEnv(venv, "grm_pbrs", 0.99, GRMPotential(rm, 1), task_reward="grm", success_delta=delta)
+        env.seed(0)
+        env.reset()
+        phi, out = float(env.phi[0]), []
+        for _ in range(25):
+            _, reward, _, info = env.step(np.array([[0.3, 0.2, -0.1, 0.0]]))
+            out.append((phi, info[0]["phi"], float(reward[0])))
+            phi = info[0]["phi"]
+        return out, venv
+
+    first, venv = rollout(0.05)
+    delta = 1 - float(np.median([p for _, p, _ in first]))  # an untrained GRM: a bar that splits the episode
+    paid = []
+    for phi, phi_next, reward in rollout(delta)[0]:
+        r_task = reward - (0.99 * phi_next - phi)
+        assert r_task == pytest.approx(float(phi_next >= 1 - delta), abs=1e-5)
+        paid.append(r_task > 0.5)
+    assert any(paid) and not all(paid), "the test should see both outcomes"
+    with pytest.raises(ValueError, match="GRM potential"):
+        ShapedRewardVecEnv(venv, "env_dense", 0.99, task_reward="grm")

@@ -22,6 +22,7 @@ def config_from(cfg: DictConfig) -> RLConfig:
         grm_checkpoint=cfg.grm.checkpoint, adapt=cfg.grm.adapt, adapt_steps=cfg.grm.adapt_steps,
         perspective=cfg.grm.perspective, guard=cfg.grm.guard, shaping_scale=cfg.grm.scale,
         reward_scale=cfg.reward_scale, terminate_on_success=cfg.terminate_on_success,
+        task_reward=cfg.task_reward, success_delta=cfg.success_delta,
         demo_path=cfg.demo.path, demo_seed=cfg.demo.seed, seed_buffer=cfg.demo.seed_buffer, demo_ratio=cfg.demo.ratio,
         eval_every_episodes=cfg.eval.every_episodes, eval_episodes=cfg.eval.episodes,
         final_eval_episodes=cfg.eval.final_episodes, video=cfg.eval.video,
