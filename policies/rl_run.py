@@ -52,7 +52,7 @@ class RLConfig:
     guard: bool = False
     shaping_scale: float = 1.0
     reward_scale: float = 10.0
-    terminate_on_success: bool = True
+    terminate_on_success: bool = False  # see configs/rl.yaml
     task_reward: str = "env"  # env | grm (r_task = the GRM's own success, Phi >= 1 - delta)
     success_delta: float = 0.05
     demo_path: str | None = None
