@@ -1,0 +1,56 @@
+"""Point clouds from MuJoCo depth cameras, labelled by what each point belongs to.
+
+One depth render and one segmentation render per camera; pixels are unprojected with the
+camera's intrinsics (fovy, image size) and extrinsics into world coordinates. The affordance
+encoder sees sampled points of the tool and the object; the robot's own links can be dropped.
+"""
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+
+class DepthCamera:
+    """Renders (points (N, 3) world, body ids (N,)) for one camera of a model."""
+
+    def __init__(self, model: mujoco.MjModel, camera: str, width: int = 96, height: int = 96):
+        if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, camera) < 0:
+            names = [model.camera(i).name for i in range(model.ncam)]
+            raise ValueError(f"no camera {camera!r}; the model has {names}")
+        self.model, self.camera = model, camera
+        self.renderer = mujoco.Renderer(model, height, width)
+        self.w, self.h = width, height
+        fovy = np.deg2rad(model.cam_fovy[model.camera(camera).id])
+        self.f = 0.5 * height / np.tan(fovy / 2)
+
+    def capture(self, data: mujoco.MjData) -> tuple[np.ndarray, np.ndarray]:
+        r = self.renderer
+        r.update_scene(data, self.camera)
+        r.enable_depth_rendering()
+        depth = r.render().copy()
+        r.disable_depth_rendering()
+        r.enable_segmentation_rendering()
+        seg = r.render()[..., :2].copy()  # (object id, object type)
+        r.disable_segmentation_rendering()
+        u, v = np.meshgrid(np.arange(self.w) + 0.5, np.arange(self.h) + 0.5)
+        valid = (seg[..., 1] == mujoco.mjtObj.mjOBJ_GEOM) & (depth < self.model.stat.extent * 10)
+        z = depth[valid]
+        # camera frame: x right, y up, looking down -z
+        x = (u[valid] - self.w / 2) / self.f * z
+        y = -(v[valid] - self.h / 2) / self.f * z
+        pts_cam = np.stack([x, y, -z], axis=1)
+        cam = self.model.camera(self.camera).id
+        pos, mat = data.cam_xpos[cam], data.cam_xmat[cam].reshape(3, 3)
+        points = pts_cam @ mat.T + pos
+        bodies = self.model.geom_bodyid[seg[..., 0][valid]]
+        return points, bodies
+
+    def close(self) -> None:
+        self.renderer.close()
+
+
+def sample(points: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Exactly n points (with repetition when fewer exist); zeros when there are none."""
+    if len(points) == 0:
+        return np.zeros((n, 3))
+    return points[rng.choice(len(points), n, replace=len(points) < n)]
