@@ -44,10 +44,12 @@ def test_finger_flexion_closes_the_tweezers_against_the_spring():
     settle(m, d)
     ids = [m.actuator(n).id for n in FINGERS]
     openings = []
-    for flex in (0.4, 0.6, 0.8, 1.0, 1.2):
+    for k in range(13):  # flex gradually: a sudden jump lets the pads slip past the prong's tip
+        flex = 0.1 * k
         d.ctrl[ids] = [flex, 0.6 * flex, 0.4 * flex] * 2
-        assert settle(m, d, 400)
-        openings.append(opening(d))
+        assert settle(m, d, 300)
+        if k in (4, 6, 8, 10, 12):
+            openings.append(opening(d))
     assert all(b < a - 0.02 for a, b in zip(openings, openings[1:])), openings
     assert openings[-1] < 0.12 and openings[0] > 0.28
 
