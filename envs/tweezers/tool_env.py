@@ -1,0 +1,85 @@
+"""The low-level task: bring the tweezers to a commanded opening and hold it, without dropping them.
+
+Goal-based gymnasium API (the layout HER expects): observation = [finger joint angles (6),
+finger joint targets (6), opening, opening velocity]; achieved_goal = [opening];
+desired_goal = [commanded opening]. Actions move the index and middle fingers' flexion targets
+(MCP, PIP, DIP) by at most `max_delta` rad per step: small steps, because a sudden flexion lets
+the pads slip past the prong. Success: within `tolerance` of the goal for the last `hold_steps`
+steps with the tool still held. Dropping the tool (the grip overloaded) ends the episode.
+"""
+from __future__ import annotations
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from envs.tweezers.scene import (OPEN_ANGLE, ObjectSpec, build_model, opening, place_tool_in_hand,
+                                 update_grip)
+
+FINGER_JOINTS = ("FFJ2", "FFJ1", "FFJ0", "MFJ2", "MFJ1", "MFJ0")
+HOVER = 0.1  # arm lift (m): tool well above the table
+
+
+class ToolOpeningEnv(gym.Env):
+    metadata = {"render_modes": []}
+
+    def __init__(self, max_steps: int = 50, frame_skip: int = 20, max_delta: float = 0.08,
+                 tolerance: float = 0.02, hold_steps: int = 5, goal_range: tuple[float, float] = (0.0, 0.28)):
+        self.model = build_model(ObjectSpec("box", 0.02))
+        self.data = mujoco.MjData(self.model)
+        self.max_steps, self.frame_skip, self.max_delta = max_steps, frame_skip, max_delta
+        self.tolerance, self.hold_steps, self.goal_range = tolerance, hold_steps, goal_range
+        m = self.model
+        self.act_ids = np.array([m.actuator(f"A_{j}").id for j in FINGER_JOINTS])
+        self.qpos_ids = np.array([m.jnt_qposadr[m.joint(j).id] for j in FINGER_JOINTS])
+        self.lo, self.hi = m.actuator_ctrlrange[self.act_ids].T
+        self.hinge_dof = m.jnt_dofadr[m.joint("tweezers_hinge").id]
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (len(FINGER_JOINTS),), np.float32)
+        goal = gym.spaces.Box(-0.1, OPEN_ANGLE + 0.1, (1,), np.float64)
+        self.observation_space = gym.spaces.Dict({
+            "observation": gym.spaces.Box(-np.inf, np.inf, (2 * len(FINGER_JOINTS) + 2,), np.float64),
+            "achieved_goal": goal, "desired_goal": goal})
+        self.goal = np.zeros(1)
+        self.within = 0
+
+    def _obs(self) -> dict:
+        d = self.data
+        obs = np.concatenate([d.qpos[self.qpos_ids], d.ctrl[self.act_ids], [opening(d), d.qvel[self.hinge_dof]]])
+        return {"observation": obs, "achieved_goal": np.array([opening(d)]), "desired_goal": self.goal.copy()}
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        m, d = self.model, self.data
+        mujoco.mj_resetData(m, d)
+        d.qpos[m.jnt_qposadr[m.joint("ARTy").id]] = d.ctrl[m.actuator("A_ARTy").id] = HOVER
+        flex = self.np_random.uniform(0.0, 0.3)
+        d.qpos[self.qpos_ids] = d.ctrl[self.act_ids] = np.clip([flex, 0.5 * flex, 0.5 * flex] * 2, self.lo, self.hi)
+        place_tool_in_hand(m, d)
+        for _ in range(5 * self.frame_skip):  # let the spring and the pads settle
+            mujoco.mj_step(m, d)
+        goal = options.get("goal") if options else None
+        self.goal = np.array([float(goal) if goal is not None else self.np_random.uniform(*self.goal_range)])
+        self.steps, self.within = 0, 0
+        return self._obs(), {"is_success": False, "dropped": False}
+
+    def step(self, action):
+        d = self.data
+        a = np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64)), -1, 1)
+        d.ctrl[self.act_ids] = np.clip(d.ctrl[self.act_ids] + a * self.max_delta, self.lo, self.hi)
+        held = True
+        for _ in range(self.frame_skip):
+            mujoco.mj_step(self.model, d)
+            held = update_grip(self.model, d) and held
+        self.steps += 1
+        obs = self._obs()
+        err = abs(obs["achieved_goal"][0] - self.goal[0])
+        self.within = self.within + 1 if err < self.tolerance else 0
+        success = held and self.within >= self.hold_steps
+        info = {"is_success": success, "dropped": not held, "error": err}
+        reward = float(self.compute_reward(obs["achieved_goal"], self.goal, info))
+        return obs, reward, not held, self.steps >= self.max_steps, info
+
+    def compute_reward(self, achieved_goal, desired_goal, info):
+        """Dense, and a function of the goals alone (so HER can relabel): -|opening error| / range."""
+        err = np.abs(np.asarray(achieved_goal)[..., 0] - np.asarray(desired_goal)[..., 0])
+        return -err / OPEN_ANGLE
