@@ -41,7 +41,7 @@ PARAMS = {
 
 
 class PolicyNode:
-    """Built by `make_node()`; kept as plain composition around an rclpy Node."""
+    """Composition around an rclpy Node (see `node_main`): inputs, safety, episode state, the loop."""
 
     IDLE, TO_START, RUNNING, DONE, ESTOP = "idle", "to_start", "running", "done", "estop"
 

@@ -57,6 +57,7 @@ class LowLevelConfig:
     seed: int = 0
     seed_episodes: int = 40  # P-controller episodes put into the replay buffer before learning
     her_goals: int = 4
+    reward_scale: float = 10.0
     gamma: float = 0.95
     learning_rate: float = 3e-4
     batch_size: int = 256
@@ -92,7 +93,7 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    env = ToolOpeningEnv()
+    env = ToolOpeningEnv(reward_scale=cfg.reward_scale)
     ckpt = out / "model.zip"
     if ckpt.is_file():  # a finished or interrupted run: evaluate / continue from its weights
         model = SAC.load(ckpt, env=env, device="cpu")

@@ -24,11 +24,13 @@ class ToolOpeningEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, max_steps: int = 50, frame_skip: int = 20, max_delta: float = 0.08,
-                 tolerance: float = 0.02, hold_steps: int = 5, goal_range: tuple[float, float] = (0.0, 0.28)):
+                 tolerance: float = 0.02, hold_steps: int = 5, goal_range: tuple[float, float] = (0.0, 0.28),
+                 reward_scale: float = 1.0):
         self.model = build_model(ObjectSpec("box", 0.02))
         self.data = mujoco.MjData(self.model)
         self.max_steps, self.frame_skip, self.max_delta = max_steps, frame_skip, max_delta
         self.tolerance, self.hold_steps, self.goal_range = tolerance, hold_steps, goal_range
+        self.reward_scale = float(reward_scale)
         m = self.model
         self.act_ids = np.array([m.actuator(f"A_{j}").id for j in FINGER_JOINTS])
         self.qpos_ids = np.array([m.jnt_qposadr[m.joint(j).id] for j in FINGER_JOINTS])
@@ -80,6 +82,7 @@ class ToolOpeningEnv(gym.Env):
         return obs, reward, not held, self.steps >= self.max_steps, info
 
     def compute_reward(self, achieved_goal, desired_goal, info):
-        """Dense, and a function of the goals alone (so HER can relabel): -|opening error| / range."""
+        """Dense, and a function of the goals alone (so HER can relabel): -|opening error| / range
+        (times reward_scale: SAC's entropy bonus must not drown errors of a few hundredths)."""
         err = np.abs(np.asarray(achieved_goal)[..., 0] - np.asarray(desired_goal)[..., 0])
-        return -err / OPEN_ANGLE
+        return -self.reward_scale * err / OPEN_ANGLE
