@@ -57,7 +57,7 @@ class LowLevelConfig:
     seed: int = 0
     seed_episodes: int = 40  # P-controller episodes put into the replay buffer before learning
     her_goals: int = 4
-    reward_scale: float = 10.0
+    reward_scale: float = 1.0
     gamma: float = 0.95
     learning_rate: float = 3e-4
     batch_size: int = 256
