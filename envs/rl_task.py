@@ -1,8 +1,9 @@
 """The RL view of a task: the policy sees state, the reward model sees pixels.
 
-`RLTask` wraps `MetaWorldTask` for learning agents: observations are the state vector,
-reaching success is a true termination (the absorbing goal, where shaping sets Phi = 0),
-the time limit is truncation. Pixels for the GRM travel in `info["pixels"]`, so the policy's
+`RLTask` wraps `MetaWorldTask` for learning agents: observations are the state vector, the
+reward is the step's success; with `terminate_on_success` reaching success is a true
+termination (the absorbing goal, where shaping sets Phi = 0), otherwise episodes run to the
+time limit, which is truncation. Pixels for the GRM travel in `info["pixels"]`, so the policy's
 replay buffer never stores images; `info["oracle_progress"]` (optional) is ground-truth
 progress from simulator state, matched against the expert run from the same seed.
 """

@@ -3,7 +3,7 @@ of tweezers we model, above a table with one object of a given shape and size.
 
 The tweezers: a 12 cm tool of two 8 x 1.5 mm steel-like prongs (about 12 g in all). The lower
 prong is rigid with the handle; the upper one turns on a hinge at the handle and a preloaded
-spring opens it to 0.30 rad (a 3.5 cm gap at the tips), as a leaf spring does. The handle sits
+spring opens it to 0.30 rad (a 3.9 cm gap at the tips), as a leaf spring does. The handle sits
 in the hand under the knuckles of the index and middle fingers, whose pads press the upper
 prong down: finger flexion closes the tool against the spring.
 The hold is a weld of the handle to the palm that breaks when the force on it exceeds the
