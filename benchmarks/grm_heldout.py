@@ -6,7 +6,7 @@
 For each held-out task, `expert_0000` of data/heldout is the ONE demo: it adapts the GRM
 (grm-adapt's defaults) and is the START/END reference; every other episode of the task (10
 experts, 10 failed or perturbed) is scored. Adapted checkpoints are cached in
-runs/heldout-adapt/<variant>/<task>/grm.pt, so reruns only evaluate.
+runs/heldout-adapt/<variant>/a<adapt steps>/<task>/grm.pt, so reruns only evaluate.
 Each variant is also evaluated per perspective (incremental, forward, backward, fused, and
 "guarded": fused with the consistency guard).
 Writes benchmarks/results/grm_heldout.json.
@@ -53,7 +53,8 @@ def main() -> None:
             models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
             for task in args.tasks:
                 demo = root / task / "expert_0000.hdf5"
-                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, ADAPTED / name / task, args.adapt_steps)
+                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, ADAPTED / name / f"a{args.adapt_steps}" / task,
+                                                                  args.adapt_steps)
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
                 per_task = {}
