@@ -1,11 +1,12 @@
 """The scene: the Adroit hand on its arm (gymnasium-robotics' MJCF, Apache-2.0) holding a pair
 of tweezers we model, above a table with one object of a given shape and size.
 
-The tweezers: a 12 cm tool of two 8 x 1.5 mm steel-like prongs (about 12 g in all). The lower
-prong is rigid with the handle; the upper one turns on a hinge at the handle and a preloaded
-spring opens it to 0.30 rad (a 3.9 cm gap at the tips), as a leaf spring does. The handle sits
-in the hand under the knuckles of the index and middle fingers, whose pads press the upper
-prong down: finger flexion closes the tool against the spring.
+The tweezers: a 12 cm tool of two 8 x 1.5 mm steel-like prongs (about 12 g in all), held
+pointing down, as tweezers are held to pick from a table. The rear prong is rigid with the
+handle (under the palm, behind the curled index and middle fingers); the front one turns on a
+hinge at the handle and a preloaded spring swings it forward to 0.30 rad (a 3.9 cm gap at the
+tips, along the world's y axis), as a leaf spring does. Curling the fingers further pushes the
+front prong back: finger flexion closes the tool against the spring.
 The hold is a weld of the handle to the palm that breaks when the force on it exceeds the
 grip's strength (`update_grip`): squeeze the tool into the table or jam it and it drops, as a
 real grip gives way.
@@ -26,9 +27,10 @@ import numpy as np
 SHAPES = ("box", "sphere", "cylinder", "capsule", "ellipsoid")
 PRONG_LENGTH = 0.12
 OPEN_ANGLE = 0.30  # rad, fully open (hinge upper limit)
-ARM_DROP = 0.17  # the arm mount sits this much lower than Adroit's: its lift joint (0..0.2 m) then
+ARM_DROP = 0.07  # the arm mount sits this much lower than Adroit's: its lift joint (0..0.2 m) then
                  # spans tips-on-the-table (0) to well above it
-HINGE_POS = np.array([-0.022, -0.195, 0.16 - ARM_DROP])  # handle hinge in the world at the reference pose
+HINGE_POS = np.array([-0.022, -0.18, 0.2 - ARM_DROP - 0.03])  # hinge in the world at the reference pose
+TOOL_QUAT = [0.7071068, -0.7071068, 0.0, 0.0]  # tool frame: +y (along the prongs) points down
 TABLE_TOP = 0.0
 
 
@@ -64,7 +66,7 @@ class ObjectSpec:
 
 def _add_tweezers(spec: mujoco.MjSpec) -> None:
     world = spec.worldbody
-    handle = world.add_body(name="tweezers", pos=HINGE_POS.tolist())
+    handle = world.add_body(name="tweezers", pos=HINGE_POS.tolist(), quat=TOOL_QUAT)
     handle.add_freejoint(name="tweezers_free")
     # handle block (held in the hand: no collisions) and the rigid lower prong
     handle.add_geom(name="tw_handle", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.006, 0.012, 0.004],
