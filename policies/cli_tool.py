@@ -1,4 +1,4 @@
-"""tool-train-low: train and evaluate the low-level tweezer policy (Hydra)."""
+"""tool-train-low and tool-train-affordance: the tweezer hierarchy's trainable parts (Hydra)."""
 from __future__ import annotations
 
 import hydra
@@ -14,3 +14,14 @@ def train_low_main(cfg: DictConfig) -> None:
     report = train_low_level(LowLevelConfig(**to_plain(cfg)))
     print(f"learned: success {report['learned']['success_rate']:.2f} (mean error {report['learned']['mean_error']:.3f} rad); "
           f"P controller: {report['p_controller']['success_rate']:.2f}; {cfg.out}/report.json")
+
+
+@hydra.main(config_path="pkg://configs", config_name="tool_affordance", version_base="1.3")
+def train_affordance_main(cfg: DictConfig) -> None:
+    from policies.affordance import AffordanceConfig, train_affordance
+
+    report = train_affordance(AffordanceConfig(**to_plain(cfg)))
+    for name in ("val", "held_out_shapes", "held_out_sizes"):
+        r = report[name]
+        print(f"{name:<16} contact opening within {cfg.tolerance} rad: {r['within_tolerance']:.2f} "
+              f"(MAE {r['contact_opening_mae_rad']:.3f} rad, extent MAE {r['extent_mae_mm']:.1f} mm)")

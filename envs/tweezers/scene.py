@@ -47,6 +47,7 @@ class ObjectSpec:
     shape: str
     width: float
     aspect: float = 1.0  # length / width along the other horizontal axis (boxes, ellipsoids, capsules)
+    yaw: float = 0.0  # rotation about the vertical (rad)
 
     def geom_size(self) -> list[float]:
         r = self.width / 2
@@ -57,6 +58,17 @@ class ObjectSpec:
             "capsule": [r, r * self.aspect, 0],  # lying along y
             "ellipsoid": [r, r * self.aspect, r * 0.8],
         }[self.shape]
+
+    def extent_y(self) -> float:
+        """The object's extent along the world y axis: what the tweezer tips must span."""
+        r, a, c, s = self.width / 2, self.aspect, abs(np.cos(self.yaw)), abs(np.sin(self.yaw))
+        return float({
+            "box": 2 * (r * s + r * a * c),
+            "sphere": 2 * r,
+            "cylinder": 2 * r,
+            "capsule": 2 * (r * a * c + r),
+            "ellipsoid": 2 * np.hypot(r * s, r * a * c),
+        }[self.shape])
 
     def height(self) -> float:
         """Height of the object's centre above the table when resting."""
@@ -97,6 +109,7 @@ def _add_object(spec: mujoco.MjSpec, obj: ObjectSpec) -> None:
     body.add_freejoint(name="object_free")
     kind = getattr(mujoco.mjtGeom, f"mjGEOM_{obj.shape.upper()}")
     quat = [0.7071068, 0.7071068, 0, 0] if obj.shape == "capsule" else [1, 0, 0, 0]  # capsule lies along y
+    body.quat = [np.cos(obj.yaw / 2), 0, 0, np.sin(obj.yaw / 2)]
     body.add_geom(name="object_geom", type=kind, size=obj.geom_size(), quat=quat, density=300.0,
                   contype=1, conaffinity=3, friction=[1.0, 0.01, 0.001], rgba=[0.85, 0.45, 0.2, 1])
 
