@@ -1,0 +1,163 @@
+"""The high-level task: pick an object off the table with the tweezers.
+
+One high-level step (0.2 s) moves the arm's targets by up to 1 cm per axis and commands a tool
+opening; the low-level controller (`OpeningPController` by default) then drives the fingers
+toward that opening for 5 low-level steps. The object (shape, size, aspect, yaw, a small offset)
+is drawn at each reset from `ObjectDistribution`. Observation (what a learned high level may
+read): arm targets (3), tool opening, rear and front tip positions (6), the object's centroid and
+top height estimated once per episode from the depth point cloud (4), and the affordance
+estimate of the approach and contact openings (2) when an estimator is given (else zeros).
+Success: the object's centre 4 cm above where it rested, the tool still held.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from envs.tweezers.point_cloud import DepthCamera
+from envs.tweezers.scene import OPEN_ANGLE, ObjectSpec, build_model, opening, place_tool_in_hand, update_grip
+
+ARM = ("ARTx", "ARTy", "ARTz")
+ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy, ARTz
+FINGERS = ("FFJ2", "FFJ1", "FFJ0", "MFJ2", "MFJ1", "MFJ0")
+LIFT = 0.04
+
+
+@dataclass(frozen=True)
+class ObjectDistribution:
+    shapes: tuple[str, ...] = ("box", "cylinder")
+    widths: tuple[float, float] = (0.01, 0.022)
+    aspects: tuple[float, float] = (1.0, 1.3)
+    offset: float = 0.02  # m, uniform in x and y around the nominal place
+
+    def draw(self, rng: np.random.Generator) -> tuple[ObjectSpec, np.ndarray]:
+        obj = ObjectSpec(str(rng.choice(self.shapes)), float(rng.uniform(*self.widths)),
+                         float(rng.uniform(*self.aspects)), float(rng.uniform(0, np.pi)))
+        return obj, rng.uniform(-self.offset, self.offset, 2)
+
+
+class TweezerPickEnv(gym.Env):
+    metadata = {"render_modes": []}
+
+    def __init__(self, objects: ObjectDistribution = ObjectDistribution(), max_steps: int = 40,
+                 low_level=None, affordance=None, low_steps: int = 5, frame_skip: int = 20):
+        from policies.tool_low_level import OpeningPController
+
+        self.objects, self.max_steps, self.low_steps, self.frame_skip = objects, max_steps, low_steps, frame_skip
+        self.low_level = low_level or OpeningPController()
+        self.affordance = affordance  # callable(points (N, 3)) -> (approach, contact) openings, or None
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (16,), np.float32)
+        self.model = None
+
+    # -------------------------------------------------------------- helpers
+    def _run(self, n: int) -> None:
+        for _ in range(n):
+            mujoco.mj_step(self.model, self.data)
+            self.held = update_grip(self.model, self.data) and self.held
+
+    def _low_level(self, goal: float) -> None:
+        d = self.data
+        for _ in range(self.low_steps):
+            obs = {"achieved_goal": np.array([opening(d)]), "desired_goal": np.array([goal])}
+            a = np.clip(np.asarray(self.low_level(obs), dtype=np.float64), -1, 1)
+            d.ctrl[self.fingers] = np.clip(d.ctrl[self.fingers] + 0.08 * a, self.f_lo, self.f_hi)
+            self._run(self.frame_skip)
+
+    def tips(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.data.site("tw_lower_tip").xpos.copy(), self.data.site("tw_upper_tip").xpos.copy()
+
+    def _obs(self) -> np.ndarray:
+        rear, front = self.tips()
+        targets = self.data.ctrl[self.arm]
+        return np.concatenate([targets, [opening(self.data)], rear, front, self.seen, self.afford]).astype(np.float32)
+
+    def _perceive(self) -> None:
+        """The object's centroid and top from the depth cameras (what a robot would have)."""
+        points = []
+        for name in ("depth_top", "depth_front"):
+            cam = DepthCamera(self.model, name, 96, 96)
+            p, bodies = cam.capture(self.data)
+            cam.close()
+            points.append(p[bodies == self.model.body("object").id])
+        pts = np.concatenate(points)
+        self.points = pts
+        self.seen = np.array([*pts[:, :2].mean(0), pts[:, 2].max(), pts[:, 2].min()]) if len(pts) else np.zeros(4)
+        if self.affordance is not None and len(pts):
+            centred = pts - np.array([*pts[:, :2].mean(0), 0.0])
+            self.afford = np.asarray(self.affordance(centred), dtype=np.float64)
+        else:
+            self.afford = np.zeros(2)
+
+    # -------------------------------------------------------------- gym API
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.obj, offset = (options or {}).get("object") or self.objects.draw(self.np_random)
+        m = self.model = build_model(self.obj)
+        d = self.data = mujoco.MjData(m)
+        self.arm = np.array([m.actuator(f"A_{j}").id for j in ARM])
+        self.arm_q = np.array([m.jnt_qposadr[m.joint(j).id] for j in ARM])
+        self.fingers = np.array([m.actuator(f"A_{j}").id for j in FINGERS])
+        self.f_lo, self.f_hi = m.actuator_ctrlrange[self.fingers].T
+        self.arm_lo, self.arm_hi = m.actuator_ctrlrange[self.arm].T
+        obj_adr = m.jnt_qposadr[m.joint("object_free").id]
+        d.qpos[obj_adr:obj_adr + 2] += offset
+        d.qpos[self.arm_q[1]] = d.ctrl[self.arm[1]] = 0.12
+        place_tool_in_hand(m, d)
+        self.held = True
+        self._run(100)
+        self.rest_z = float(d.body("object").xpos[2])
+        self._perceive()
+        self.steps = 0
+        return self._obs(), {"object": self.obj, "is_success": False}
+
+    def step(self, action):
+        a = np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64)), -1, 1)
+        d = self.data
+        # world (dx, dy, dz) -> arm targets (ARTx = -x, ARTy = z, ARTz = y)
+        delta = 0.01 * np.array([a[0], a[2], a[1]]) * ARM_SIGN
+        d.ctrl[self.arm] = np.clip(d.ctrl[self.arm] + delta, self.arm_lo, self.arm_hi)
+        self._low_level((a[3] + 1) / 2 * OPEN_ANGLE)
+        self.steps += 1
+        lifted = float(d.body("object").xpos[2]) - self.rest_z
+        success = self.held and lifted > LIFT
+        reward = float(success) + 0.0
+        info = {"is_success": success, "lifted": lifted, "dropped": not self.held}
+        return self._obs(), reward, not self.held, self.steps >= self.max_steps, info
+
+
+class PrivilegedPickHeuristic:
+    """Reads the simulator's object pose and true extent (which the learned policy may not):
+    open to the approach opening, put the rear tip just behind the object, descend to its middle,
+    close past the contact opening, lift. Seeds the high level's replay buffer."""
+
+    def __init__(self, env: TweezerPickEnv):
+        self.env = env
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        from policies.affordance import openings_for
+
+        env = self.env
+        obj = env.obj
+        approach, contact = openings_for(obj.extent_y())
+        approach = OPEN_ANGLE if not np.isfinite(approach) else float(approach)
+        contact = 0.0 if not np.isfinite(contact) else float(contact)
+        p = env.data.body("object").xpos
+        rear, _ = env.tips()
+        target = np.array([p[0], p[1] - obj.extent_y() / 2 - 0.004, rear[2]])
+        lifted = float(p[2]) - env.rest_z
+        close = opening(env.data) < approach - 0.02 or lifted > 0.005
+        if not close and np.abs(target[:2] - rear[:2]).max() > 0.003:
+            move, grip = target - rear, approach  # line up above the object
+            move[2] = 0.0
+        elif not close and rear[2] > p[2] + 0.002:
+            move, grip = np.array([0.0, 0.0, p[2] - rear[2]]), approach  # descend to its middle
+        elif opening(env.data) > contact - 0.03 and lifted < 0.005:
+            move, grip = np.zeros(3), contact - 0.05  # squeeze
+        else:
+            move, grip = np.array([0.0, 0.0, 0.01]), contact - 0.05  # lift
+        a = np.clip(move / 0.01, -1, 1)
+        return np.append(a, 2 * grip / OPEN_ANGLE - 1).astype(np.float32)
