@@ -17,7 +17,6 @@ of placements: the same stream `grm-rl`'s evaluation draws from a seed.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -39,9 +38,9 @@ PARAMS = {
 
 
 def adroit_model_path() -> str:
-    import gymnasium_robotics
+    from envs.tweezers.scene import adroit_xml
 
-    return str(Path(gymnasium_robotics.__file__).parent / "envs/assets/adroit_hand/adroit_relocate.xml")
+    return str(adroit_xml())
 
 
 class MetaWorldSim:

@@ -35,9 +35,14 @@ TABLE_TOP = 0.0
 
 
 def adroit_xml() -> Path:
-    import gymnasium_robotics
+    """Adroit's MJCF inside the gymnasium-robotics wheel, found without importing the package
+    (its import registers every environment and prints a deprecation notice)."""
+    import importlib.util
 
-    return Path(gymnasium_robotics.__file__).parent / "envs/assets/adroit_hand/adroit_relocate.xml"
+    spec = importlib.util.find_spec("gymnasium_robotics")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("gymnasium-robotics is not installed: it ships the Adroit hand model")
+    return Path(spec.submodule_search_locations[0]) / "envs/assets/adroit_hand/adroit_relocate.xml"
 
 
 @dataclass(frozen=True)
