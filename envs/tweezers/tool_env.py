@@ -6,6 +6,8 @@ desired_goal = [commanded opening]. Actions move the index and middle fingers' f
 (MCP, PIP, DIP) by at most `max_delta` rad per step: small steps, because a sudden flexion lets
 the pads slip past the prong. Success: within `tolerance` of the goal for the last `hold_steps`
 steps with the tool still held. Dropping the tool (the grip overloaded) ends the episode.
+Episodes start with the fingertips resting on or just off the front prong, as a hand holds
+tweezers (from a flat hand, reaching the prong alone takes most of an episode).
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ class ToolOpeningEnv(gym.Env):
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
         d.qpos[m.jnt_qposadr[m.joint("ARTy").id]] = d.ctrl[m.actuator("A_ARTy").id] = HOVER
-        flex = self.np_random.uniform(0.0, 0.3)
+        flex = self.np_random.uniform(0.8, 1.05)  # fingertips resting on or just off the front prong
         d.qpos[self.qpos_ids] = d.ctrl[self.act_ids] = np.clip([flex, 0.5 * flex, 0.5 * flex] * 2, self.lo, self.hi)
         place_tool_in_hand(m, d)
         for _ in range(5 * self.frame_skip):  # let the spring and the pads settle
