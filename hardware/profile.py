@@ -8,7 +8,7 @@ a typo fails at start-up with the offending key, not mid-motion.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np

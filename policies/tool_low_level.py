@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from envs.tweezers.tool_env import ToolOpeningEnv
 

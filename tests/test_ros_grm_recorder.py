@@ -42,7 +42,7 @@ def test_monitor_scores_and_recorder_records_a_live_episode(ros_domain, tmp_path
     nodes = start_nodes(tmp_path, params)
     h = Harness(nodes=nodes)
     try:
-        progress = h.record(Float32, "/grm/progress")
+        h.record(Float32, "/grm/progress")
         h.record(Bool, "/grm/success")
         reports = h.record(String, "/policy_node/episode")
         assert h.call(Trigger, "/sim_robot/reset", Trigger.Request(), timeout=60).success
