@@ -1,4 +1,4 @@
-"""tool-train-low and tool-train-affordance: the tweezer hierarchy's trainable parts (Hydra)."""
+"""tool-train-low, tool-train-affordance, tool-train-high: the tweezer hierarchy's trainable parts (Hydra)."""
 from __future__ import annotations
 
 import hydra
@@ -25,3 +25,11 @@ def train_affordance_main(cfg: DictConfig) -> None:
         r = report[name]
         print(f"{name:<16} contact opening within {cfg.tolerance} rad: {r['within_tolerance']:.2f} "
               f"(MAE {r['contact_opening_mae_rad']:.3f} rad, extent MAE {r['extent_mae_mm']:.1f} mm)")
+
+
+@hydra.main(config_path="pkg://configs", config_name="tool_high", version_base="1.3")
+def train_high_main(cfg: DictConfig) -> None:
+    from policies.tool_high_level import HighLevelConfig, train_high_level
+
+    print(f"wrote {train_high_level(HighLevelConfig(**to_plain(cfg)))}; evaluate: python benchmarks/tool_pick.py "
+          f"--policies privileged hierarchical --high {cfg.out}/model.zip")
