@@ -20,29 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.rl_task import RLTask
 from hardware.deploy import deploy
 from hardware.policy_loader import load_policy
 from hardware.profile import load_profile
+from policies.rl_run import run_episodes
 
 OUT = Path(__file__).parent / "results" / "bridge_vs_inprocess.json"
 
 
 def in_process(policy_spec: str, task: str, episodes: int, max_steps: int, seed: int) -> list[dict]:
     policy = load_policy(policy_spec, load_profile("sawyer_metaworld"), 39)
-    env = RLTask(task, (), 64, max_steps)
-    env.reset(seed=seed)
-    out = []
-    for _ in range(episodes):
-        obs, info = env.reset()
-        seed_ep = info["episode_seed"]
-        for t in range(max_steps):
-            obs, _, term, trunc, info = env.step(policy(obs.astype(np.float64)))
-            if term or trunc:
-                break
-        out.append({"seed": seed_ep, "success": bool(info["success"]), "steps": t + 1})
-    env.close()
-    return out
+    return run_episodes(lambda obs: policy(obs.astype(np.float64)), task, max_steps, episodes, seed)
 
 
 def main() -> None:

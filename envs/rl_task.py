@@ -17,6 +17,12 @@ import numpy as np
 from envs.metaworld_env import MetaWorldTask
 
 
+def draw_episode_seed(rng: np.random.Generator) -> int:
+    """The next placement of a seeded stream (`default_rng(seed)`): one definition, so grm-rl's
+    evaluation and the ROS simulated robot draw the same placements from the same seed."""
+    return int(rng.integers(2**31))
+
+
 class RLTask(gym.Wrapper):
     def __init__(self, task: str, cameras: Sequence[str] = (), image_size: int = 64, max_steps: int = 150,
                  terminate_on_success: bool = True, oracle: bool = False):
@@ -39,7 +45,7 @@ class RLTask(gym.Wrapper):
     def reset(self, *, seed: int | None = None, options=None):
         if seed is not None:
             self._seed_rng = np.random.default_rng(seed)
-        episode_seed = int(self._seed_rng.integers(2**31))  # one reproducible stream of placements
+        episode_seed = draw_episode_seed(self._seed_rng)  # one reproducible stream of placements
         obs, info = self.env.reset(seed=episode_seed)
         info["episode_seed"] = episode_seed
         if self._oracle is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 
 import numpy as np
 
@@ -110,8 +111,10 @@ class PolicyNode:
         self.holding = False
         self.refused = 0
         self.refusal_logged: dict[str, float] = {}
-        self.latencies: list[float] = []
-        self.ticks: list[float] = []
+        # the recent window the stats report on (bounded: a node runs for hours at 500 Hz)
+        self.latencies: deque[float] = deque(maxlen=5000)
+        self.ticks: deque[float] = deque(maxlen=5000)
+        self.commands = 0
         self.t_input = 0.0
         node.create_timer(prof.period, self._on_timer)
         node.create_timer(self.p["stats_period_s"], self._publish_stats)
@@ -297,6 +300,7 @@ class PolicyNode:
         t1 = time.monotonic()
         self.latencies.append(t1 - (self.t_input if self.p["trigger"] == "state" else t0))
         self.ticks.append(t1)
+        self.commands += 1
 
     def _to_start(self, q: np.ndarray) -> None:
         goal = np.asarray(self.profile.start_pose)
@@ -336,10 +340,10 @@ class PolicyNode:
             self.end_episode(False, "max_steps")
 
     def _publish_stats(self) -> None:
-        lat = np.array(self.latencies[-5000:]) * 1e3
-        ticks = np.array(self.ticks[-5000:])
+        lat = np.array(self.latencies) * 1e3
+        ticks = np.array(self.ticks)
         stats = {"state": self.state, "episode": self.episode, "steps": self.steps, "refused": self.refused,
-                 "holding": self.holding, "commands": len(self.ticks)}
+                 "holding": self.holding, "commands": self.commands}
         if len(lat):
             stats.update(latency_ms_p50=float(np.percentile(lat, 50)), latency_ms_p99=float(np.percentile(lat, 99)))
         if len(ticks) > 2:

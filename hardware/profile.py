@@ -117,6 +117,15 @@ class RobotProfile:
         index = {n: i for i, n in enumerate(self.joint_names)}
         return np.array([index[n] for n in order])
 
+    def to_policy_order(self, values_in_command_order) -> np.ndarray:
+        """A joint vector in the controller's order -> the policy's (simulator's) order."""
+        return np.asarray(values_in_command_order)[np.argsort(self.command_permutation())]
+
+    @property
+    def action_per_twist(self) -> float:
+        """Cartesian policy action units per m/s of end-effector velocity (inverse of the command)."""
+        return self.period / self.command.action_scale
+
 
 def _build(cls, raw, where: str, nested: dict | None = None):
     if not isinstance(raw, dict):

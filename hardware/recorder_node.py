@@ -55,12 +55,10 @@ class Recorder:
         self.twist = c.type == "cartesian_twist"
         self.action = np.zeros(4 if self.twist else len(prof.joints))
         if self.twist:
-            self.scale = prof.period / c.action_scale
             node.create_subscription(TwistStamped, c.topic, self._on_twist, 10)
             if c.gripper_topic:
                 node.create_subscription(Float64, c.gripper_topic, self._on_grip, 10)
         else:
-            self.inv = np.argsort(prof.command_permutation())  # command order -> policy order
             node.create_subscription(Float64MultiArray, c.topic, self._on_joints, 10)
         node.create_service(Trigger, "~/start", self._srv_start)
         node.create_service(Trigger, "~/keyframe", self._srv_keyframe)
@@ -90,14 +88,14 @@ class Recorder:
 
     def _on_twist(self, msg) -> None:
         v = msg.twist.linear
-        self.action[:3] = np.array([v.x, v.y, v.z]) * self.scale
+        self.action[:3] = np.array([v.x, v.y, v.z]) * self.profile.action_per_twist
 
     def _on_grip(self, msg) -> None:
         self.action[3] = msg.data
 
     def _on_joints(self, msg) -> None:
-        if len(msg.data) == len(self.inv):
-            self.action = np.asarray(msg.data)[self.inv]
+        if len(msg.data) == len(self.profile.joints):
+            self.action = self.profile.to_policy_order(msg.data)
 
     def _srv_start(self, req, res):
         missing = [c for c in self.cameras if c not in self.frames] + ([] if self.state is not None else ["joint_states"])

@@ -91,8 +91,7 @@ def _command_vector(msg, prof) -> np.ndarray:
         if msg is None:
             return np.zeros(4)
         v = msg.twist.linear
-        return np.append(np.array([v.x, v.y, v.z]) * prof.period / prof.command.action_scale, 0.0)
+        return np.append(np.array([v.x, v.y, v.z]) * prof.action_per_twist, 0.0)
     if msg is None:
         return np.zeros(len(prof.joints))
-    data = np.asarray(getattr(msg, "data", None) if hasattr(msg, "data") else msg.points[-1].positions)
-    return data[np.argsort(prof.command_permutation())]
+    return prof.to_policy_order(msg.data if hasattr(msg, "data") else msg.points[-1].positions)

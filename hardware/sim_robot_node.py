@@ -53,7 +53,6 @@ class MetaWorldSim:
         self.env = MetaWorldTask(task, cameras, image_size, max_steps=10**9)
         self.cameras = cameras
         self.arm = [self.env.model.joint(j.sim).qposadr[0] for j in profile.joints]
-        self.scale = profile.period / profile.command.action_scale  # m/s -> action units
         self.twist = np.zeros(3)
         self.grip = 0.0
         self.obs = None
@@ -64,7 +63,7 @@ class MetaWorldSim:
         self.success = False
 
     def step(self) -> None:
-        action = np.append(self.twist * self.scale, self.grip)
+        action = np.append(self.twist * self.profile.action_per_twist, self.grip)
         self.obs, _, _, _, info = self.env.step(action)
         self.success = self.success or bool(info["success"])
 
@@ -109,7 +108,7 @@ class MJCFSim:
             raise ValueError(f"joint(s) {no_act} have no actuator in {model_path}")
         self.act = np.array([act[jid[j.sim]] for j in profile.joints])
         self.substeps = max(1, round(profile.period / self.model.opt.timestep))
-        self.perm = profile.command_permutation()  # policy order -> command order
+        self.perm = profile.command_permutation()  # policy order -> the driver's (published) order
         self.target = None
         self.success = False
         self.initial = np.asarray(initial_pose) if initial_pose else (
@@ -125,9 +124,7 @@ class MJCFSim:
         self.target = None
 
     def command(self, values_in_command_order: np.ndarray) -> None:
-        q = np.empty(len(self.perm))
-        q[self.perm] = values_in_command_order  # back to policy (simulator) order
-        self.target = q
+        self.target = self.profile.to_policy_order(values_in_command_order)
 
     def step(self) -> None:
         if self.target is not None:
@@ -202,9 +199,11 @@ class SimRobotNode:
         self.log.info(f"simulating {prof.name} ({'metaworld ' + self.p['task'] if self.metaworld else 'mjcf'}), "
                       f"sync {self.p['sync']}")
 
-    # the same seed stream as envs.rl_task.RLTask: seed -> default_rng -> integers(2**31) per episode
     def reset(self) -> int:
-        self.episode_seed = int(self.rng.integers(2**31))
+        """The next placement of the same seed stream grm-rl evaluates on."""
+        from envs.rl_task import draw_episode_seed
+
+        self.episode_seed = draw_episode_seed(self.rng)
         self.sim.reset(self.episode_seed)
         self.steps = 0
         self.fresh = dict.fromkeys(self.fresh, False)

@@ -165,20 +165,28 @@ def make_vec_env(cfg: RLConfig, cameras: list[str], image_size: int):
     return venv
 
 
-def evaluate_policy(model, task: str, max_steps: int, episodes: int, seed: int) -> float:
-    """Success rate of the deterministic policy on fresh placements (state only, no rendering)."""
+def run_episodes(act, task: str, max_steps: int, episodes: int, seed: int) -> list[dict]:
+    """Roll `act(state) -> action` out on fresh placements drawn from `seed` (state only, no
+    rendering): each episode's placement seed, success and length."""
     env = RLTask(task, (), 64, max_steps)
     env.reset(seed=seed)
-    wins = 0
+    rows = []
     for _ in range(episodes):
-        obs, _ = env.reset()
-        for _ in range(max_steps):
-            obs, _, terminated, truncated, info = env.step(model.predict(obs, deterministic=True)[0])
+        obs, info = env.reset()
+        episode_seed = info["episode_seed"]
+        for t in range(max_steps):
+            obs, _, terminated, truncated, info = env.step(act(obs))
             if terminated or truncated:
                 break
-        wins += bool(info["success"])
+        rows.append({"seed": episode_seed, "success": bool(info["success"]), "steps": t + 1})
     env.close()
-    return wins / episodes
+    return rows
+
+
+def evaluate_policy(model, task: str, max_steps: int, episodes: int, seed: int) -> float:
+    """Success rate of the deterministic policy on fresh placements."""
+    rows = run_episodes(lambda obs: model.predict(obs, deterministic=True)[0], task, max_steps, episodes, seed)
+    return sum(r["success"] for r in rows) / episodes
 
 
 # ---------------------------------------------------------------- training loop glue

@@ -15,25 +15,19 @@ SAWYER_JOINTS = [f"right_j{i}" for i in range(7)]
 def test_closed_loop_through_the_bridge_matches_in_process(ros_domain, tmp_path):
     """Scripted expert through policy node + MuJoCo robot node vs the same policy in-process,
     on the same placements: same successes, same episode lengths (+-1 for the done message)."""
-    from envs.rl_task import RLTask
     from hardware.deploy import deploy
+    from policies.rl_run import run_episodes
     from policies.scripted_expert import ScriptedExpert
 
     n, task = 4, "drawer-close-v3"
     result = deploy("configs/ros/sim_metaworld.yaml", tmp_path, episodes=n, loopback=True, domain_id=ros_domain,
                     progress=False)
-    env = RLTask(task, (), 64, 150)
-    env.reset(seed=0)
     expert = ScriptedExpert(task)
-    for ep in result["episodes"]:
-        obs, info = env.reset()
-        assert info["episode_seed"] == ep["seed"]
-        for t in range(150):
-            obs, _, term, trunc, info = env.step(expert.act(obs)[0])
-            if term or trunc:
-                break
-        assert ep["success"] == info["success"]
-        assert abs(ep["steps"] - (t + 1)) <= 1, (ep, t + 1)
+    local = run_episodes(lambda obs: expert.act(obs)[0], task, 150, n, seed=0)
+    for ep, ref in zip(result["episodes"], local):
+        assert ref["seed"] == ep["seed"]
+        assert ep["success"] == ref["success"]
+        assert abs(ep["steps"] - ref["steps"]) <= 1, (ep, ref)
     assert result["success_rate"] == 1.0
     assert json.loads((tmp_path / "episodes.json").read_text())["success_rate"] == 1.0
 
