@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from envs.tweezers.point_cloud import DepthCamera, sample
+from envs.tweezers.point_cloud import centre_footprint, object_points, sample
 from envs.tweezers.scene import OPEN_ANGLE, ObjectSpec, build_model, place_tool_in_hand, tip_gap
 
 CLEARANCE = 0.003  # m each side when straddling
@@ -63,16 +63,7 @@ def object_cloud(obj: ObjectSpec, n_points: int, rng: np.random.Generator,
     place_tool_in_hand(m, d)
     for _ in range(50):
         mujoco.mj_step(m, d)
-    pts = []
-    for cam_name in cameras:
-        cam = DepthCamera(m, cam_name, 96, 96)
-        p, bodies = cam.capture(d)
-        cam.close()
-        pts.append(p[bodies == m.body("object").id])
-    pts = np.concatenate(pts)
-    if len(pts):
-        pts = pts - np.array([*pts[:, :2].mean(0), 0.0])
-    return sample(pts, n_points, rng).astype(np.float32)
+    return sample(centre_footprint(object_points(m, d, cameras)), n_points, rng).astype(np.float32)
 
 
 def random_objects(n: int, shapes: list[str], width_range: tuple[float, float], rng: np.random.Generator) -> list[ObjectSpec]:

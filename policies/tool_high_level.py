@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from envs.tweezers.pick_env import ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
+from policies.replay_seeding import seed_replay
 
 
 def load_affordance(path: str | None):
@@ -53,25 +54,6 @@ class HighLevelConfig:
     progress: bool = True
 
 
-def seed_buffer(model, env: TweezerPickEnv, episodes: int, seed: int) -> float:
-    """Add the privileged heuristic's episodes to the replay buffer; returns its success rate."""
-    wins = 0
-    for ep in range(episodes):
-        obs, _ = env.reset(seed=seed + ep)
-        heuristic = PrivilegedPickHeuristic(env)
-        for _ in range(env.max_steps):
-            action = heuristic(obs)
-            nxt, reward, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
-            model.replay_buffer.add(obs[None], nxt[None], action[None], np.array([reward]), np.array([done]),
-                                    [{**info, "TimeLimit.truncated": truncated and not terminated}])
-            obs = nxt
-            if done:
-                break
-        wins += info["is_success"]
-    return wins / max(episodes, 1)
-
-
 def train_high_level(cfg: HighLevelConfig) -> Path:
     from stable_baselines3 import SAC
 
@@ -85,7 +67,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     model = SAC("MlpPolicy", env, learning_rate=cfg.learning_rate, batch_size=cfg.batch_size, gamma=cfg.gamma,
                 learning_starts=0, seed=cfg.seed, device="cpu", policy_kwargs={"net_arch": list(cfg.net_arch)},
                 tensorboard_log=str(out / "tb"))
-    heuristic_rate = seed_buffer(model, env, cfg.seed_episodes, 50_000 + cfg.seed)
+    heuristic_rate = seed_replay(model, env, PrivilegedPickHeuristic(env), cfg.seed_episodes, 50_000 + cfg.seed)
     model.learn(cfg.steps, progress_bar=cfg.progress)
     tmp = out / ".tmp-model.zip"
     model.save(tmp)

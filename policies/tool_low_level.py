@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from envs.tweezers.tool_env import ToolOpeningEnv
+from policies.replay_seeding import seed_replay
 
 
 class OpeningPController:
@@ -66,25 +67,6 @@ class LowLevelConfig:
     progress: bool = True
 
 
-def seed_buffer(model, env: ToolOpeningEnv, controller, episodes: int, seed: int) -> int:
-    """Run the controller and add its transitions to the (HER) replay buffer; returns steps added."""
-    added = 0
-    for ep in range(episodes):
-        obs, _ = env.reset(seed=seed + ep)
-        for _ in range(env.max_steps):
-            action = controller(obs)
-            nxt, reward, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
-            info = {**info, "TimeLimit.truncated": truncated and not terminated}
-            batch = lambda o: {k: v[None] for k, v in o.items()}  # noqa: E731
-            model.replay_buffer.add(batch(obs), batch(nxt), action[None], np.array([reward]), np.array([done]), [info])
-            added += 1
-            obs = nxt
-            if done:
-                break
-    return added
-
-
 def train_low_level(cfg: LowLevelConfig) -> dict:
     """SAC + HER on ToolOpeningEnv; model.zip and report.json in cfg.out (resumes from model.zip)."""
     from stable_baselines3 import SAC, HerReplayBuffer
@@ -102,7 +84,7 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
                     policy_kwargs={"net_arch": list(cfg.net_arch)}, replay_buffer_class=HerReplayBuffer,
                     replay_buffer_kwargs={"n_sampled_goal": cfg.her_goals, "goal_selection_strategy": "future"},
                     tensorboard_log=str(out / "tb"))
-        seed_buffer(model, env, OpeningPController(), cfg.seed_episodes, seed=10_000 + cfg.seed)
+        seed_replay(model, env, OpeningPController(), cfg.seed_episodes, seed=10_000 + cfg.seed)
         model.learn(cfg.steps, progress_bar=cfg.progress)
         tmp = out / ".tmp-model.zip"
         model.save(tmp)

@@ -17,12 +17,19 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from envs.tweezers.point_cloud import DepthCamera
-from envs.tweezers.scene import OPEN_ANGLE, ObjectSpec, build_model, opening, place_tool_in_hand, update_grip
+from envs.tweezers.point_cloud import centre_footprint, object_points
+from envs.tweezers.scene import (
+    OPEN_ANGLE,
+    ObjectSpec,
+    build_model,
+    opening,
+    place_tool_in_hand,
+    update_grip,
+)
+from envs.tweezers.tool_env import FINGER_JOINTS
 
 ARM = ("ARTx", "ARTy", "ARTz")
 ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy, ARTz
-FINGERS = ("FFJ2", "FFJ1", "FFJ0", "MFJ2", "MFJ1", "MFJ0")
 LIFT = 0.04
 
 
@@ -77,18 +84,10 @@ class TweezerPickEnv(gym.Env):
 
     def _perceive(self) -> None:
         """The object's centroid and top from the depth cameras (what a robot would have)."""
-        points = []
-        for name in ("depth_top", "depth_front"):
-            cam = DepthCamera(self.model, name, 96, 96)
-            p, bodies = cam.capture(self.data)
-            cam.close()
-            points.append(p[bodies == self.model.body("object").id])
-        pts = np.concatenate(points)
-        self.points = pts
+        pts = object_points(self.model, self.data)
         self.seen = np.array([*pts[:, :2].mean(0), pts[:, 2].max(), pts[:, 2].min()]) if len(pts) else np.zeros(4)
         if self.affordance is not None and len(pts):
-            centred = pts - np.array([*pts[:, :2].mean(0), 0.0])
-            self.afford = np.asarray(self.affordance(centred), dtype=np.float64)
+            self.afford = np.asarray(self.affordance(centre_footprint(pts)), dtype=np.float64)
         else:
             self.afford = np.zeros(2)
 
@@ -100,7 +99,7 @@ class TweezerPickEnv(gym.Env):
         d = self.data = mujoco.MjData(m)
         self.arm = np.array([m.actuator(f"A_{j}").id for j in ARM])
         self.arm_q = np.array([m.jnt_qposadr[m.joint(j).id] for j in ARM])
-        self.fingers = np.array([m.actuator(f"A_{j}").id for j in FINGERS])
+        self.fingers = np.array([m.actuator(f"A_{j}").id for j in FINGER_JOINTS])
         self.f_lo, self.f_hi = m.actuator_ctrlrange[self.fingers].T
         self.arm_lo, self.arm_hi = m.actuator_ctrlrange[self.arm].T
         obj_adr = m.jnt_qposadr[m.joint("object_free").id]

@@ -54,3 +54,20 @@ def sample(points: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     if len(points) == 0:
         return np.zeros((n, 3))
     return points[rng.choice(len(points), n, replace=len(points) < n)]
+
+
+def object_points(model: mujoco.MjModel, data: mujoco.MjData,
+                  cameras: tuple[str, ...] = ("depth_top", "depth_front")) -> np.ndarray:
+    """World-frame points of the scene's `object` body seen by the depth cameras, (N, 3)."""
+    points = []
+    for name in cameras:
+        cam = DepthCamera(model, name, 96, 96)
+        p, bodies = cam.capture(data)
+        cam.close()
+        points.append(p[bodies == model.body("object").id])
+    return np.concatenate(points)
+
+
+def centre_footprint(points: np.ndarray) -> np.ndarray:
+    """Points shifted so their horizontal centroid is the origin (heights kept)."""
+    return points - np.array([*points[:, :2].mean(0), 0.0]) if len(points) else points
