@@ -1,15 +1,17 @@
 """Pick success with the tweezers, by object size bin, on training and held-out objects.
 
-    python benchmarks/tool_pick.py [--episodes 30]
+    python benchmarks/tool_pick.py --policies privileged hierarchical flat [--episodes 30]
 
 Splits: `train` (boxes and cylinders, 1.0-2.2 cm wide), `held_out_sizes` (the same shapes,
 0.6-1.0 and 2.2-2.6 cm), `held_out_shapes` (capsules, ellipsoids and spheres, 1.0-2.2 cm).
 Each episode draws one object (size, aspect, yaw, a +-2 cm offset) from the split's seeded
 stream. Policies: `privileged` (PrivilegedPickHeuristic: reads the true object pose and size;
-the reference the learned high level is seeded from) and `hierarchical` (the SAC high level from
-tool-train-high over the low-level controller, fed the affordance encoder's estimate). Bins are
-the object's extent across the tips. Writes benchmarks/results/tool_pick.json (one entry per
-policy; entries of policies not rerun are kept).
+the reference the learned levels are seeded from), `hierarchical` (tool-train-high's SAC high
+level over the low level, fed the affordance encoder's estimate), `flat` (tool-train-high
+flat=true: one SAC policy on arm + finger targets, same observation, demos and budget), and
+`hierarchical_bc` / `flat_bc` (their behaviour clones before any SAC update). Bins are the
+object's extent across the tips. Writes benchmarks/results/tool_pick.json (one entry per policy;
+entries of policies not rerun are kept) and tool_pick.png (success by size bin).
 """
 from __future__ import annotations
 
@@ -19,33 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.tweezers.pick_env import ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
+from policies.tool_pick_eval import POLICIES, SPLITS, load_pick_policy, run_pick_episode
 
 OUT = Path(__file__).parent / "results" / "tool_pick.json"
-SPLITS = {
-    "train": [ObjectDistribution(("box", "cylinder"), (0.010, 0.022))],
-    "held_out_sizes": [ObjectDistribution(("box", "cylinder"), (0.006, 0.010)),
-                       ObjectDistribution(("box", "cylinder"), (0.022, 0.026))],
-    "held_out_shapes": [ObjectDistribution(("capsule", "ellipsoid", "sphere"), (0.010, 0.022))],
-}
 BINS = [0.0, 0.01, 0.015, 0.02, 0.025, 0.05]
 
 
-def run_split(dists: list[ObjectDistribution], episodes: int, seed: int, model, affordance) -> list[dict]:
-    """One split; `model` is the learned high level (None: the privileged heuristic)."""
-    rows = []
-    for k in range(episodes):
-        env = TweezerPickEnv(dists[k % len(dists)], affordance=affordance)
-        policy = (PrivilegedPickHeuristic(env) if model is None
-                  else (lambda obs: model.predict(obs, deterministic=True)[0]))
-        obs, _ = env.reset(seed=seed + k)
-        for _ in range(env.max_steps):
-            obs, _, terminated, truncated, info = env.step(policy(obs))
-            if info["is_success"] or terminated or truncated:
-                break
-        rows.append({"shape": env.obj.shape, "extent": env.obj.extent_y(), "success": bool(info["is_success"]),
-                     "dropped": bool(info["dropped"])})
-    return rows
+def run_split(dists, episodes: int, seed: int, model, affordance, flat: bool, low_level) -> list[dict]:
+    """One split: episode k draws from dists[k % len(dists)] with reset seed seed + k."""
+    from policies.tool_high_level import make_pick_env
+
+    return [run_pick_episode(make_pick_env(dists[k % len(dists)], flat, affordance, low_level), model, seed + k)
+            for k in range(episodes)]
 
 
 def by_bin(rows: list[dict]) -> dict:
@@ -61,8 +48,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--episodes", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--policies", nargs="+", default=["privileged"], choices=["privileged", "hierarchical"])
-    ap.add_argument("--high", default="runs/tool-high/model.zip", help="tool-train-high's model.zip")
+    ap.add_argument("--policies", nargs="+", default=["privileged"], choices=list(POLICIES))
+    ap.add_argument("--high", default="runs/tool-high", help="tool-train-high's run folder")
+    ap.add_argument("--flat", default="runs/tool-flat", help="tool-train-high flat=true's run folder")
+    ap.add_argument("--low", default=None, help="tool-train-low's model.zip (default: the P controller)")
     ap.add_argument("--affordance", default="runs/tool-affordance/affordance.pt")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
@@ -70,24 +59,49 @@ def main() -> None:
 
     out = Path(args.out)
     result = json.loads(out.read_text()) if out.is_file() else {"benchmark": "tool_pick", "policies": {}}
-    for name in args.policies:
-        model, affordance = None, None
-        if name == "hierarchical":
-            from stable_baselines3 import SAC
+    from policies.tool_low_level import load_low_level
 
-            model, affordance = SAC.load(args.high, device="cpu"), load_affordance(args.affordance)
+    affordance, low_level = load_affordance(args.affordance), load_low_level(args.low)
+    for name in args.policies:
+        try:
+            flat, model = load_pick_policy(name, args.high, args.flat)
+        except FileNotFoundError as e:
+            raise SystemExit(str(e))
         table = {}
         for i, (split, dists) in enumerate(SPLITS.items()):
-            rows = run_split(dists, args.episodes, args.seed + 1000 * i, model, affordance)
+            rows = run_split(dists, args.episodes, args.seed + 1000 * i, model, affordance, flat, low_level)
             table[split] = {"success": float(np.mean([r["success"] for r in rows])), "bins": by_bin(rows),
                             "dropped": int(sum(r["dropped"] for r in rows)), "episodes": rows}
             print(f"{name:<13} {split:<16} success {table[split]['success']:.2f}  " +
                   "  ".join(f"{b}: {v['success']:.2f} (n={v['n']})" for b, v in table[split]["bins"].items()),
                   flush=True)
         result["policies"][name] = table
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    plot(result, out.with_suffix(".png"))
+    print(f"wrote {out} and {out.with_suffix('.png')}")
+
+
+def plot(result: dict, path: Path) -> None:
+    """Success by object-size bin: one panel per split, one line per policy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(SPLITS), figsize=(4.2 * len(SPLITS), 3.2), dpi=100, sharey=True)
+    for ax, split in zip(axes, SPLITS):
+        for name, table in sorted(result["policies"].items()):
+            if split in table:
+                bins = table[split]["bins"]
+                ax.plot(list(bins), [v["success"] for v in bins.values()], marker="o",
+                        label=f"{name} ({table[split]['success']:.2f})")
+        ax.set(title=split, xlabel="object extent across the tips", ylim=(-0.02, 1.02))
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("pick success")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -33,3 +33,11 @@ def train_high_main(cfg: DictConfig) -> None:
 
     print(f"wrote {train_high_level(HighLevelConfig(**to_plain(cfg)))}; evaluate: python benchmarks/tool_pick.py "
           f"--policies privileged hierarchical --high {cfg.out}/model.zip")
+
+
+@hydra.main(config_path="pkg://configs", config_name="tool_video", version_base="1.3")
+def video_main(cfg: DictConfig) -> None:
+    from policies.tool_video import VideoConfig, record_pick_videos
+
+    for row in record_pick_videos(VideoConfig(**to_plain(cfg))):
+        print(f"{'success' if row['success'] else 'fail   '} {row['shape']:<9} {row['extent'] * 100:.1f} cm  {row['video']}")

@@ -1,5 +1,8 @@
 """The high level of the tweezer hierarchy: SAC on the pick task, its replay buffer seeded with
-the privileged heuristic's episodes (which read simulator state the learned policy may not).
+the privileged heuristic's episodes (which read simulator state the learned policy may not),
+its actor first cloned from them and then kept near them by a Q-filtered BC term
+(`DemoRegularizedSAC`). Seeding alone is not enough: with a sparse lift reward, 6000 steps of
+plain SAC on a seeded buffer picked nothing (0.00 on every split).
 
 The learned policy sees only the pick task's observation: proprioception, tool tips, the
 object's centroid/top from the depth clouds and the affordance encoder's openings.
@@ -14,8 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from envs.tweezers.flat_pick_env import FlatPrivilegedHeuristic, FlatTweezerPickEnv
 from envs.tweezers.pick_env import ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
-from policies.replay_seeding import seed_replay
+from policies.demo_regularized_sac import DemoRegularizedSAC
+from policies.fixed_normalizer import normalizer_kwargs
+from policies.replay_seeding import add_transitions, demo_transitions_from
+from policies.tool_low_level import load_low_level
 
 
 def load_affordance(path: str | None):
@@ -42,11 +49,21 @@ def load_affordance(path: str | None):
 @dataclass
 class HighLevelConfig:
     out: str
-    steps: int = 6000
+    steps: int = 4000
     seed: int = 0
-    seed_episodes: int = 30
+    seed_episodes: int = 60
+    bc_steps: int = 20000
+    dagger_rounds: int = 3
+    dagger_episodes: int = 20
+    dagger_bc_steps: int = 5000
+    critic_steps: int = 2000
+    initial_std: float = 0.1
+    bc_weight: float = 1.0
     affordance: str | None = "runs/tool-affordance/affordance.pt"
+    low_level: str | None = None  # tool-train-low's model.zip; None = the P controller
+    flat: bool = False  # the flat baseline: arm + finger targets directly, no low level
     learning_rate: float = 3e-4
+    ent_coef: str = "auto_0.01"
     batch_size: int = 256
     gamma: float = 0.97
     net_arch: list = field(default_factory=lambda: [256, 256])
@@ -55,7 +72,11 @@ class HighLevelConfig:
 
 
 def train_high_level(cfg: HighLevelConfig) -> Path:
-    from stable_baselines3 import SAC
+    """Heuristic episodes -> replay buffer and BC clone; `dagger_rounds` of the clone's own
+    episodes labelled by the heuristic (into the buffer and the BC set: the clone learns to
+    recover from its own mistakes) -> bc_model.zip; critics fitted; SAC with the Q-filtered
+    BC term -> model.zip. A finished model.zip is returned as is."""
+    from stable_baselines3.common.logger import configure
 
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
@@ -63,14 +84,50 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     ckpt = out / "model.zip"
     if ckpt.is_file():
         return ckpt
-    env = TweezerPickEnv(ObjectDistribution(), affordance=load_affordance(cfg.affordance))
-    model = SAC("MlpPolicy", env, learning_rate=cfg.learning_rate, batch_size=cfg.batch_size, gamma=cfg.gamma,
-                learning_starts=0, seed=cfg.seed, device="cpu", policy_kwargs={"net_arch": list(cfg.net_arch)},
-                tensorboard_log=str(out / "tb"))
-    heuristic_rate = seed_replay(model, env, PrivilegedPickHeuristic(env), cfg.seed_episodes, 50_000 + cfg.seed)
-    model.learn(cfg.steps, progress_bar=cfg.progress)
-    tmp = out / ".tmp-model.zip"
-    model.save(tmp)
-    os.replace(tmp, ckpt)
-    (out / "train.json").write_text(json.dumps({"seed_episodes_success": heuristic_rate, "steps": cfg.steps}))
+    env = make_pick_env(ObjectDistribution(), cfg.flat, load_affordance(cfg.affordance), load_low_level(cfg.low_level))
+    expert = FlatPrivilegedHeuristic(env) if cfg.flat else PrivilegedPickHeuristic(env)
+    demos, heuristic_rate = demo_transitions_from(env, expert, cfg.seed_episodes, 50_000 + cfg.seed)
+    model = DemoRegularizedSAC(
+        "MlpPolicy", env, demo=demos, bc_weight=cfg.bc_weight, learning_rate=cfg.learning_rate,
+        ent_coef=cfg.ent_coef, batch_size=cfg.batch_size, gamma=cfg.gamma, learning_starts=0, seed=cfg.seed,
+        device="cpu", policy_kwargs={"net_arch": list(cfg.net_arch), **normalizer_kwargs(demos["obs"])})
+    add_transitions(model.replay_buffer, demos)
+    model.set_logger(configure(str(out / "tb"), ["tensorboard"]))
+    log = {"heuristic_success": heuristic_rate, "heuristic_transitions": len(demos["actions"]),
+           "bc_error": [model.clone(cfg.bc_steps)], "clone_success": []}
+    for r in range(cfg.dagger_rounds):
+        labels: list[np.ndarray] = []
+
+        def act(obs):
+            labels.append(expert(obs))  # the privileged state before the learner's action
+            return model.predict(obs, deterministic=True)[0]
+
+        visited, rate = demo_transitions_from(env, act, cfg.dagger_episodes, 60_000 + 1000 * r + cfg.seed,
+                                              successful_only=False)
+        add_transitions(model.replay_buffer, visited)
+        model.add_demos(visited["obs"], np.asarray(labels, dtype=np.float32))
+        log["clone_success"].append(rate)
+        log["bc_error"].append(model.clone(cfg.dagger_bc_steps))
+    model.set_exploration_std(cfg.initial_std)
+    _save_atomic(model, out / "bc_model.zip")
+    model.fit_critic(cfg.critic_steps, cfg.batch_size)
+    model.learn(cfg.steps, progress_bar=cfg.progress, reset_num_timesteps=False)
+    _save_atomic(model, ckpt)
+    log.update(env_steps=model.replay_buffer.size(), sac_steps=cfg.steps,
+               labelled_states=len(model.demo_actions))
+    (out / "train.json").write_text(json.dumps(log, indent=2))
     return ckpt
+
+
+def make_pick_env(objects: ObjectDistribution, flat: bool = False, affordance=None, low_level=None) -> TweezerPickEnv:
+    """The hierarchical pick task (goal opening -> `low_level`, default the P controller), or its
+    flat baseline (no low level)."""
+    if flat:
+        return FlatTweezerPickEnv(objects, affordance=affordance)
+    return TweezerPickEnv(objects, affordance=affordance, low_level=low_level)
+
+
+def _save_atomic(model, path: Path) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    model.save(tmp)
+    os.replace(tmp, path)

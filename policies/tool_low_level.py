@@ -95,3 +95,16 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
     report = {"steps": cfg.steps, "learned": learned, "p_controller": heuristic}
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+def load_low_level(path: str | None):
+    """A low level for the pick task: tool-train-low's model.zip as obs -> action, or the P
+    controller when no path is given."""
+    if not path:
+        return OpeningPController()
+    from stable_baselines3 import SAC
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"low-level model not found: {path} (train it with tool-train-low)")
+    model = SAC.load(path, env=ToolOpeningEnv(), device="cpu")  # HER buffers need the env to load
+    return lambda obs: model.predict(obs, deterministic=True)[0]

@@ -28,7 +28,7 @@ def test_doing_nothing_lifts_nothing_and_affordance_estimates_enter_the_observat
     assert reward == 0.0 and not info["is_success"] and abs(info["lifted"]) < 0.003
 
 
-def test_high_level_training_seeds_from_the_heuristic_and_reads_the_affordance(tmp_path):
+def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     import json
 
     import torch
@@ -40,8 +40,57 @@ def test_high_level_training_seeds_from_the_heuristic_and_reads_the_affordance(t
     estimate = load_affordance(str(tmp_path / "aff.pt"))
     approach, contact = estimate(np.random.default_rng(0).normal(0, 0.01, (100, 3)))
     assert 0.0 <= contact <= approach <= 0.3
-    ckpt = train_high_level(HighLevelConfig(out=str(tmp_path / "high"), steps=40, seed_episodes=1,
+    ckpt = train_high_level(HighLevelConfig(out=str(tmp_path / "high"), steps=30, seed_episodes=1, bc_steps=20,
+                                            dagger_rounds=1, dagger_episodes=1, dagger_bc_steps=10, critic_steps=5,
                                             affordance=str(tmp_path / "aff.pt"), batch_size=16, net_arch=[16, 16],
                                             progress=False))
-    assert ckpt.is_file()
-    assert json.loads((tmp_path / "high" / "train.json").read_text())["seed_episodes_success"] == 1.0
+    assert ckpt.is_file() and (tmp_path / "high" / "bc_model.zip").is_file()
+    log = json.loads((tmp_path / "high" / "train.json").read_text())
+    assert log["heuristic_success"] == 1.0 and len(log["clone_success"]) == 1 and len(log["bc_error"]) == 2
+    # every state the clone visited was labelled by the heuristic and went into the buffer
+    assert log["labelled_states"] == log["heuristic_transitions"] + 40
+    assert log["env_steps"] == log["heuristic_transitions"] + 40 + 30
+
+
+def test_flat_baseline_drives_the_fingers_itself_and_its_heuristic_picks():
+    from envs.tweezers.flat_pick_env import FlatPrivilegedHeuristic, FlatTweezerPickEnv
+
+    env = FlatTweezerPickEnv(ObjectDistribution(("cylinder",), (0.014, 0.015)))
+    obs, _ = env.reset(seed=1)
+    assert env.action_space.shape == (9,) and obs.shape == env.observation_space.shape == (22,)
+    np.testing.assert_allclose(obs[16:], env.data.qpos[env.hand.qpos_ids], atol=1e-6)
+    before = env.data.ctrl[env.hand.act_ids].copy()
+    env.step(np.array([0, 0, 0, 1, 1, 1, 1, 1, 1], dtype=np.float32))  # flex: targets rise, no low level
+    np.testing.assert_allclose(env.data.ctrl[env.hand.act_ids],
+                               np.minimum(before + 5 * 0.08, env.hand.hi), atol=1e-9)
+    policy = FlatPrivilegedHeuristic(env)
+    obs, _ = env.reset(seed=1)
+    for _ in range(env.max_steps):
+        obs, reward, terminated, truncated, info = env.step(policy(obs))
+        if info["is_success"] or terminated or truncated:
+            break
+    assert info["is_success"]
+
+
+def test_pick_video_films_every_low_level_period(tmp_path):
+    import cv2
+
+    from policies.tool_video import VideoConfig, record_pick_videos
+
+    rows = record_pick_videos(VideoConfig(out=str(tmp_path), policy="privileged", split="train", episodes=1,
+                                          affordance=None, size=64))
+    assert rows[0]["success"] and rows[0]["video"].endswith("-success.mp4")
+    cap = cv2.VideoCapture(rows[0]["video"])
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5 * rows[0]["steps"]
+    assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 2 * 64
+
+
+def test_unknown_pick_policy_or_missing_model_is_refused(tmp_path):
+    import pytest
+
+    from policies.tool_pick_eval import load_pick_policy
+
+    with pytest.raises(ValueError, match="unknown pick policy"):
+        load_pick_policy("greedy")
+    with pytest.raises(FileNotFoundError, match="tool-train-high"):
+        load_pick_policy("flat", flat_dir=str(tmp_path))

@@ -26,7 +26,7 @@ from envs.tweezers.scene import (
     place_tool_in_hand,
     update_grip,
 )
-from envs.tweezers.tool_env import FINGER_JOINTS
+from envs.tweezers.tool_env import FingerInterface
 
 ARM = ("ARTx", "ARTy", "ARTz")
 ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy, ARTz
@@ -59,6 +59,7 @@ class TweezerPickEnv(gym.Env):
         self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (16,), np.float32)
         self.model = None
+        self.on_inner_step = None
 
     # -------------------------------------------------------------- helpers
     def _run(self, n: int) -> None:
@@ -66,13 +67,19 @@ class TweezerPickEnv(gym.Env):
             mujoco.mj_step(self.model, self.data)
             self.held = update_grip(self.model, self.data) and self.held
 
-    def _low_level(self, goal: float) -> None:
-        d = self.data
+    def _drive_hand(self, a: np.ndarray) -> None:
+        """The hand's part of an action: a goal opening for the low level, which runs `low_steps`
+        steps toward it on the same observation and action it was trained with."""
+        goal = (a[0] + 1) / 2 * OPEN_ANGLE
         for _ in range(self.low_steps):
-            obs = {"achieved_goal": np.array([opening(d)]), "desired_goal": np.array([goal])}
-            a = np.clip(np.asarray(self.low_level(obs), dtype=np.float64), -1, 1)
-            d.ctrl[self.fingers] = np.clip(d.ctrl[self.fingers] + 0.08 * a, self.f_lo, self.f_hi)
-            self._run(self.frame_skip)
+            self.hand.apply(self.data, self.low_level(self.hand.observe(self.data, goal)))
+            self._inner_step()
+
+    def _inner_step(self) -> None:
+        """One low-level period of physics; `on_inner_step(env)`, when set, sees every one (videos)."""
+        self._run(self.frame_skip)
+        if self.on_inner_step is not None:
+            self.on_inner_step(self)
 
     def tips(self) -> tuple[np.ndarray, np.ndarray]:
         return self.data.site("tw_lower_tip").xpos.copy(), self.data.site("tw_upper_tip").xpos.copy()
@@ -99,8 +106,7 @@ class TweezerPickEnv(gym.Env):
         d = self.data = mujoco.MjData(m)
         self.arm = np.array([m.actuator(f"A_{j}").id for j in ARM])
         self.arm_q = np.array([m.jnt_qposadr[m.joint(j).id] for j in ARM])
-        self.fingers = np.array([m.actuator(f"A_{j}").id for j in FINGER_JOINTS])
-        self.f_lo, self.f_hi = m.actuator_ctrlrange[self.fingers].T
+        self.hand = FingerInterface(m)
         self.arm_lo, self.arm_hi = m.actuator_ctrlrange[self.arm].T
         obj_adr = m.jnt_qposadr[m.joint("object_free").id]
         d.qpos[obj_adr:obj_adr + 2] += offset
@@ -119,7 +125,7 @@ class TweezerPickEnv(gym.Env):
         # world (dx, dy, dz) -> arm targets (ARTx = -x, ARTy = z, ARTz = y)
         delta = 0.01 * np.array([a[0], a[2], a[1]]) * ARM_SIGN
         d.ctrl[self.arm] = np.clip(d.ctrl[self.arm] + delta, self.arm_lo, self.arm_hi)
-        self._low_level((a[3] + 1) / 2 * OPEN_ANGLE)
+        self._drive_hand(a[3:])
         self.steps += 1
         lifted = float(d.body("object").xpos[2]) - self.rest_z
         success = self.held and lifted > LIFT

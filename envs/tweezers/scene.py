@@ -123,6 +123,18 @@ def _add_cameras(spec: mujoco.MjSpec) -> None:
     # depth cameras for point clouds: above the table, and from the front-left
     spec.worldbody.add_camera(name="depth_top", pos=[0.0, -0.05, 0.55], quat=[1, 0, 0, 0], fovy=50)
     spec.worldbody.add_camera(name="depth_front", pos=[0.0, 0.35, 0.35], xyaxes=[-1, 0, 0, 0, -0.6, 0.8], fovy=50)
+    # for videos: the tips and the object from close by, the side the tips close along
+    spec.worldbody.add_camera(name="closeup", pos=[0.16, -0.10, 0.09], xyaxes=_look_at([0.16, -0.10, 0.09], [0.0, -0.03, 0.05]),
+                              fovy=40)
+
+
+def _look_at(pos, target) -> list[float]:
+    """xyaxes of a camera at `pos` looking at `target` with world z up in the image."""
+    f = np.asarray(target, float) - np.asarray(pos, float)
+    f /= np.linalg.norm(f)
+    x = np.cross(f, [0.0, 0.0, 1.0])
+    x /= np.linalg.norm(x)
+    return [*x, *np.cross(x, f)]
 
 
 ARM_JOINTS = ("ARTx", "ARTy", "ARTz", "ARRx", "ARRy", "ARRz")

@@ -20,24 +20,44 @@ from envs.tweezers.scene import (OPEN_ANGLE, ObjectSpec, build_model, opening, p
 
 FINGER_JOINTS = ("FFJ2", "FFJ1", "FFJ0", "MFJ2", "MFJ1", "MFJ0")
 HOVER = 0.1  # arm lift (m): tool well above the table
+MAX_DELTA = 0.08  # rad of flexion target per low-level step
+
+
+class FingerInterface:
+    """The low level's view of the hand, shared by every task that runs it: its observation
+    (finger angles, finger targets, opening, opening velocity; goal = opening) and its action
+    (bounded moves of the index/middle flexion targets). The pick task drives a learned low level
+    through exactly what it was trained on."""
+
+    def __init__(self, model: mujoco.MjModel, max_delta: float = MAX_DELTA):
+        self.act_ids = np.array([model.actuator(f"A_{j}").id for j in FINGER_JOINTS])
+        self.qpos_ids = np.array([model.jnt_qposadr[model.joint(j).id] for j in FINGER_JOINTS])
+        self.lo, self.hi = model.actuator_ctrlrange[self.act_ids].T
+        self.hinge_dof = model.jnt_dofadr[model.joint("tweezers_hinge").id]
+        self.max_delta = max_delta
+
+    def observe(self, data: mujoco.MjData, goal: float) -> dict:
+        obs = np.concatenate([data.qpos[self.qpos_ids], data.ctrl[self.act_ids],
+                              [opening(data), data.qvel[self.hinge_dof]]])
+        return {"observation": obs, "achieved_goal": np.array([opening(data)]), "desired_goal": np.array([goal])}
+
+    def apply(self, data: mujoco.MjData, action) -> None:
+        a = np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64)), -1, 1)
+        data.ctrl[self.act_ids] = np.clip(data.ctrl[self.act_ids] + a * self.max_delta, self.lo, self.hi)
 
 
 class ToolOpeningEnv(gym.Env):
     metadata = {"render_modes": []}
 
-    def __init__(self, max_steps: int = 50, frame_skip: int = 20, max_delta: float = 0.08,
+    def __init__(self, max_steps: int = 50, frame_skip: int = 20, max_delta: float = MAX_DELTA,
                  tolerance: float = 0.02, hold_steps: int = 5, goal_range: tuple[float, float] = (0.0, 0.28),
                  reward_scale: float = 1.0):
         self.model = build_model(ObjectSpec("box", 0.02))
         self.data = mujoco.MjData(self.model)
-        self.max_steps, self.frame_skip, self.max_delta = max_steps, frame_skip, max_delta
+        self.max_steps, self.frame_skip = max_steps, frame_skip
         self.tolerance, self.hold_steps, self.goal_range = tolerance, hold_steps, goal_range
         self.reward_scale = float(reward_scale)
-        m = self.model
-        self.act_ids = np.array([m.actuator(f"A_{j}").id for j in FINGER_JOINTS])
-        self.qpos_ids = np.array([m.jnt_qposadr[m.joint(j).id] for j in FINGER_JOINTS])
-        self.lo, self.hi = m.actuator_ctrlrange[self.act_ids].T
-        self.hinge_dof = m.jnt_dofadr[m.joint("tweezers_hinge").id]
+        self.hand = FingerInterface(self.model, max_delta)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (len(FINGER_JOINTS),), np.float32)
         goal = gym.spaces.Box(-0.1, OPEN_ANGLE + 0.1, (1,), np.float64)
         self.observation_space = gym.spaces.Dict({
@@ -47,9 +67,7 @@ class ToolOpeningEnv(gym.Env):
         self.within = 0
 
     def _obs(self) -> dict:
-        d = self.data
-        obs = np.concatenate([d.qpos[self.qpos_ids], d.ctrl[self.act_ids], [opening(d), d.qvel[self.hinge_dof]]])
-        return {"observation": obs, "achieved_goal": np.array([opening(d)]), "desired_goal": self.goal.copy()}
+        return self.hand.observe(self.data, float(self.goal[0]))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -57,7 +75,8 @@ class ToolOpeningEnv(gym.Env):
         mujoco.mj_resetData(m, d)
         d.qpos[m.jnt_qposadr[m.joint("ARTy").id]] = d.ctrl[m.actuator("A_ARTy").id] = HOVER
         flex = self.np_random.uniform(0.8, 1.05)  # fingertips resting on or just off the front prong
-        d.qpos[self.qpos_ids] = d.ctrl[self.act_ids] = np.clip([flex, 0.5 * flex, 0.5 * flex] * 2, self.lo, self.hi)
+        h = self.hand
+        d.qpos[h.qpos_ids] = d.ctrl[h.act_ids] = np.clip([flex, 0.5 * flex, 0.5 * flex] * 2, h.lo, h.hi)
         place_tool_in_hand(m, d)
         for _ in range(5 * self.frame_skip):  # let the spring and the pads settle
             mujoco.mj_step(m, d)
@@ -68,8 +87,7 @@ class ToolOpeningEnv(gym.Env):
 
     def step(self, action):
         d = self.data
-        a = np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64)), -1, 1)
-        d.ctrl[self.act_ids] = np.clip(d.ctrl[self.act_ids] + a * self.max_delta, self.lo, self.hi)
+        self.hand.apply(d, action)
         held = True
         for _ in range(self.frame_skip):
             mujoco.mj_step(self.model, d)

@@ -1,0 +1,50 @@
+"""The flat baseline of the pick task: one policy moves the arm and the six index/middle
+flexion targets directly, with no goal opening in between and no low level.
+
+Same scene, objects, step length, success test and observation as `TweezerPickEnv` (affordance
+estimate included), plus the finger angles it now has to control; the action is 3 arm deltas +
+6 finger-target moves, each applied on every one of the `low_steps` inner steps (the same
+finger speed limit the low level has). `FlatPrivilegedHeuristic` is the hierarchical heuristic
+with its low level folded in, so both levels get demonstrations of the same behaviour.
+"""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+from envs.tweezers.pick_env import PrivilegedPickHeuristic, TweezerPickEnv
+from envs.tweezers.scene import OPEN_ANGLE
+from envs.tweezers.tool_env import FINGER_JOINTS
+
+
+class FlatTweezerPickEnv(TweezerPickEnv):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        n = len(FINGER_JOINTS)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (3 + n,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.observation_space.shape[0] + n,), np.float32)
+
+    def _drive_hand(self, a: np.ndarray) -> None:
+        for _ in range(self.low_steps):
+            self.hand.apply(self.data, a)
+            self._inner_step()
+
+    def _obs(self) -> np.ndarray:
+        return np.concatenate([super()._obs(), self.data.qpos[self.hand.qpos_ids]]).astype(np.float32)
+
+
+class FlatPrivilegedHeuristic:
+    """PrivilegedPickHeuristic's arm moves, and a P controller's finger moves toward its opening.
+    The gain is lower than the low level's (1.2 vs 5): one flat action is held for all inner steps
+    without feedback, and the low level's gain overshoots and rings then."""
+
+    def __init__(self, env: FlatTweezerPickEnv, gain: float = 1.2):
+        from policies.tool_low_level import OpeningPController
+
+        self.env, self.high, self.fingers = env, PrivilegedPickHeuristic(env), OpeningPController(gain)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        a = self.high(obs)
+        goal = (a[3] + 1) / 2 * OPEN_ANGLE
+        fingers = self.fingers(self.env.hand.observe(self.env.data, goal))
+        return np.concatenate([a[:3], fingers]).astype(np.float32)

@@ -1,0 +1,55 @@
+"""Running pick policies: the evaluation splits, the named policies, one episode.
+
+Shared by `benchmarks/tool_pick.py` (success by size bin) and `tool-video` (an episode on film),
+so both load and run a policy the same way.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from envs.tweezers.pick_env import ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
+
+SPLITS = {
+    "train": [ObjectDistribution(("box", "cylinder"), (0.010, 0.022))],
+    "held_out_sizes": [ObjectDistribution(("box", "cylinder"), (0.006, 0.010)),
+                       ObjectDistribution(("box", "cylinder"), (0.022, 0.026))],
+    "held_out_shapes": [ObjectDistribution(("capsule", "ellipsoid", "sphere"), (0.010, 0.022))],
+}
+# name -> (flat task?, model file in the run folder; None = the privileged heuristic)
+POLICIES = {"privileged": (False, None), "hierarchical": (False, "model.zip"),
+            "hierarchical_bc": (False, "bc_model.zip"), "flat": (True, "model.zip"), "flat_bc": (True, "bc_model.zip")}
+
+
+def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str = "runs/tool-flat"):
+    """(flat?, model) for a policy name; model is None for the privileged heuristic."""
+    if name not in POLICIES:
+        raise ValueError(f"unknown pick policy {name!r}; choose from {', '.join(POLICIES)}")
+    flat, file = POLICIES[name]
+    if file is None:
+        return flat, None
+    from stable_baselines3 import SAC
+
+    path = Path(flat_dir if flat else high_dir) / file
+    if not path.is_file():
+        raise FileNotFoundError(f"{name}: {path} not found (train it: tool-train-high out={path.parent}"
+                                f"{' flat=true' if flat else ''})")
+    return flat, SAC.load(path, device="cpu")
+
+
+def run_pick_episode(env: TweezerPickEnv, model, seed: int) -> dict:
+    """One episode to success, a drop or the time limit; `model` None = the privileged heuristic."""
+    policy = PrivilegedPickHeuristic(env) if model is None else (lambda o: model.predict(o, deterministic=True)[0])
+    obs, _ = env.reset(seed=seed)
+    info = {"is_success": False, "dropped": False}
+    for _ in range(env.max_steps):
+        obs, _, terminated, truncated, info = env.step(policy(obs))
+        if info["is_success"] or terminated or truncated:
+            break
+    return {"shape": env.obj.shape, "extent": env.obj.extent_y(), "success": bool(info["is_success"]),
+            "dropped": bool(info["dropped"]), "steps": env.steps}
+
+
+def split_success(rows: list[dict]) -> float:
+    return float(np.mean([r["success"] for r in rows])) if rows else 0.0
