@@ -1,11 +1,13 @@
 """Environment steps per second of the SAC loop: grm_pbrs (render + GRM per step) vs env_dense.
 
-    python benchmarks/rl_throughput.py [--steps 1500]
+    python benchmarks/rl_throughput.py [--steps 1500] [--mesh-keep 1.0 0.2]
 
 Both loops are the same `grm-rl` SAC setup (same network, one gradient step per env step,
 learning started from step 200) on drawer-close-v3; only the reward differs. grm_pbrs uses
 the shipped GRM without adaptation (adaptation is a one-off cost, not a per-step one).
-They run one after the other in this process and are reported as a ratio.
+They run one after the other in this process and are reported as a ratio. Rendering is most of
+the grm_pbrs cost on a CPU: `--mesh-keep` adds loops whose renderer draws decimated visual
+meshes (`mesh_keep` in configs/rl.yaml; what that does to the GRM: benchmarks/render_detail.py).
 Writes benchmarks/results/rl_throughput.json.
 """
 from __future__ import annotations
@@ -24,11 +26,12 @@ from policies.rl_run import RLConfig, build_model, ensure_demo, make_vec_env
 from grm.shaping import GRMPotential, ShapedRewardVecEnv
 
 
-def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: str) -> float:
+def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: str, mesh_keep: float = 1.0) -> float:
     from grm.inference import RewardModel
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = RLConfig(task="drawer-close-v3", out=tmp, reward=mode, n_envs=n_envs, vec_env=vec_env, seed_buffer=False,
+                       mesh_keep=mesh_keep,
                        sac={"learning_starts": 200, "buffer_size": 20000, "gamma": 0.99, "train_freq": 1,
                             "gradient_steps": 1})
         potential, cameras, size = None, [], 64
@@ -54,18 +57,21 @@ def main() -> None:
     ap.add_argument("--checkpoint", default="grm/pretrained/grm_mt40.pt")
     ap.add_argument("--n-envs", type=int, default=1)
     ap.add_argument("--vec-env", default="dummy")
+    ap.add_argument("--mesh-keep", type=float, nargs="+", default=[1.0, 0.2],
+                    help="grm_pbrs loops to run: share of visual-mesh faces rendered (1.0 = full meshes)")
     ap.add_argument("--out", default="benchmarks/results/rl_throughput.json")
     args = ap.parse_args()
     torch.set_num_threads(1)
     dense = steps_per_s("env_dense", args.steps, args.checkpoint, args.n_envs, args.vec_env)
-    grm = steps_per_s("grm_pbrs", args.steps, args.checkpoint, args.n_envs, args.vec_env)
-    result = {"env_dense_steps_per_s": round(dense, 1), "grm_pbrs_steps_per_s": round(grm, 1),
-              "ratio": round(grm / dense, 3), "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
+    grm = {k: steps_per_s("grm_pbrs", args.steps, args.checkpoint, args.n_envs, args.vec_env, k) for k in args.mesh_keep}
+    result = {"env_dense_steps_per_s": round(dense, 1),
+              "grm_pbrs": [{"mesh_keep": k, "steps_per_s": round(v, 1), "ratio": round(v / dense, 3)} for k, v in grm.items()],
+              "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
               "cpu_count": os.cpu_count(), "machine": platform.machine()}
-    print(f"{'loop':<12}{'env steps/s':>12}")
-    print(f"{'env_dense':<12}{dense:>12.1f}")
-    print(f"{'grm_pbrs':<12}{grm:>12.1f}")
-    print(f"grm_pbrs / env_dense = {grm / dense:.2f}")
+    print(f"{'loop':<26}{'env steps/s':>12}{'vs env_dense':>14}")
+    print(f"{'env_dense':<26}{dense:>12.1f}{1.0:>14.2f}")
+    for k, v in grm.items():
+        print(f"{f'grm_pbrs (mesh_keep {k})':<26}{v:>12.1f}{v / dense:>14.2f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -37,6 +37,7 @@ class MetaWorldTask(gym.Env):
         image_size: int = 96,
         max_steps: int = 200,
         fast_render: bool = True,
+        mesh_keep: float = 1.0,
     ):
         self.task = check_task(task)
         self.instruction = INSTRUCTIONS[task]
@@ -48,7 +49,8 @@ class MetaWorldTask(gym.Env):
         self._mw.seeded_rand_vec = True
         self.cameras = list(cameras)
         self._renderer = (
-            MultiViewRenderer(self._mw.model, self.cameras, image_size, image_size, fast_render) if self.cameras else None
+            MultiViewRenderer(self._mw.model, self.cameras, image_size, image_size, fast_render, mesh_keep=mesh_keep)
+            if self.cameras else None
         )
         state_space = gym.spaces.Box(-np.inf, np.inf, shape=(39,), dtype=np.float64)
         spaces: dict[str, gym.Space] = {"state": state_space}

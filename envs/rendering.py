@@ -37,7 +37,10 @@ class MultiViewRenderer:
     """Renders a fixed list of named cameras of one model into a (V, H, W, 3) uint8 array."""
 
     def __init__(self, model: mujoco.MjModel, cameras: list[str], height: int, width: int, fast: bool = True,
-                 upright: bool = True):
+                 upright: bool = True, mesh_keep: float = 1.0):
+        """mesh_keep < 1 draws a copy of the model whose dense meshes keep that share of their
+        faces (`envs.mesh_detail`; only with `fast`): the data given to `render` still comes from
+        the simulated model."""
         valid = camera_names(model)
         unknown = [c for c in cameras if c not in valid]
         if unknown:
@@ -50,6 +53,9 @@ class MultiViewRenderer:
         self.fast = fast
         self._rolled = [upright and c in ROLLED_CAMERAS for c in self.cameras]
         if fast:
+            from envs.mesh_detail import decimated_render_model
+
+            model = decimated_render_model(model, mesh_keep)
             model.vis.quality.offsamples = 0
         self._renderer = mujoco.Renderer(model, height, width)
         self._out = np.empty((len(cameras), height, width, 3), dtype=np.uint8)

@@ -25,8 +25,8 @@ def draw_episode_seed(rng: np.random.Generator) -> int:
 
 class RLTask(gym.Wrapper):
     def __init__(self, task: str, cameras: Sequence[str] = (), image_size: int = 64, max_steps: int = 150,
-                 terminate_on_success: bool = True, oracle: bool = False):
-        super().__init__(MetaWorldTask(task, cameras, image_size, max_steps))
+                 terminate_on_success: bool = True, oracle: bool = False, mesh_keep: float = 1.0):
+        super().__init__(MetaWorldTask(task, cameras, image_size, max_steps, mesh_keep=mesh_keep))
         self.observation_space = self.env.observation_space["state"]
         self.terminate_on_success = terminate_on_success
         self._oracle = MetaWorldTask(task, (), image_size, 500) if oracle else None

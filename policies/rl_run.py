@@ -44,6 +44,7 @@ class RLConfig:
     max_steps: int = 150
     n_envs: int = 1
     vec_env: str = "dummy"  # dummy | subproc
+    mesh_keep: float = 1.0  # < 1: render decimated visual meshes (envs/mesh_detail.py; benchmarks/render_detail.py)
     threads: int = 1
     grm_checkpoint: str = "grm/pretrained/grm_mt40.pt"
     adapt: bool = True
@@ -96,7 +97,8 @@ def ensure_demo(cfg: RLConfig, cameras: list[str], image_size: int) -> Path:
     from grm.dataset.episode_io import episode_path
 
     root = Path(cfg.out) / "demo"
-    collect([cfg.task], {"expert": 1}, cfg.demo_seed, root, EnvSettings(tuple(cameras), image_size, 300), progress=False)
+    settings = EnvSettings(tuple(cameras), image_size, 300, mesh_keep=cfg.mesh_keep)  # rendered as the run renders
+    collect([cfg.task], {"expert": 1}, cfg.demo_seed, root, settings, progress=False)
     return episode_path(root, cfg.task, "expert", 0)
 
 
@@ -151,7 +153,7 @@ def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int):
 
     def thunk():
         env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, terminate_on_success=cfg.terminate_on_success,
-                     oracle=oracle)
+                     oracle=oracle, mesh_keep=cfg.mesh_keep)
         env.reset(seed=seed)
         return env
 

@@ -26,7 +26,7 @@ from policies.tool_low_level import load_low_level
 
 
 def load_affordance(path: str | None):
-    """The trained encoder as points -> (approach, contact) openings; None without a path."""
+    """The trained encoder as points -> (approach opening, contact opening, extent); None without a path."""
     if not path:
         return None
     from policies.affordance import PointNet, openings_for
@@ -35,14 +35,14 @@ def load_affordance(path: str | None):
     net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     net.eval()
 
-    def estimate(points: np.ndarray) -> tuple[float, float]:
+    def estimate(points: np.ndarray) -> tuple[float, float, float]:
         from envs.tweezers.point_cloud import sample
 
         pts = sample(points, 256, np.random.default_rng(0)).astype(np.float32)
         with torch.no_grad():
             extent = float(net(torch.from_numpy(pts)[None])[0])
         approach, contact = openings_for(extent)
-        return float(np.nan_to_num(approach, nan=0.3)), float(np.nan_to_num(contact, nan=0.3))
+        return float(np.nan_to_num(approach, nan=0.3)), float(np.nan_to_num(contact, nan=0.3)), extent
     return estimate
 
 

@@ -20,9 +20,11 @@ def test_privileged_heuristic_picks_a_box_and_the_observation_is_what_a_robot_se
 
 
 def test_doing_nothing_lifts_nothing_and_affordance_estimates_enter_the_observation():
-    env = TweezerPickEnv(affordance=lambda pts: (0.2, 0.1))
+    env = TweezerPickEnv(affordance=lambda pts: (0.2, 0.1, 0.015))
     obs, _ = env.reset(seed=0, options={"object": (ObjectSpec("cylinder", 0.015), np.zeros(2))})
-    np.testing.assert_allclose(obs[14:], [0.2, 0.1])
+    np.testing.assert_allclose(obs[14:17], [0.2, 0.1, 0.015])
+    centre = np.array([obs[10], obs[11], (obs[12] + obs[13]) / 2])
+    np.testing.assert_allclose(obs[17:20], obs[4:7] - centre, atol=1e-6)  # rear tip, object-centric
     for _ in range(5):
         obs, reward, terminated, truncated, info = env.step(np.array([0, 0, 0, 1.0]))
     assert reward == 0.0 and not info["is_success"] and abs(info["lifted"]) < 0.003
@@ -38,7 +40,7 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
 
     torch.save(PointNet().state_dict(), tmp_path / "aff.pt")
     estimate = load_affordance(str(tmp_path / "aff.pt"))
-    approach, contact = estimate(np.random.default_rng(0).normal(0, 0.01, (100, 3)))
+    approach, contact, _ = estimate(np.random.default_rng(0).normal(0, 0.01, (100, 3)))
     assert 0.0 <= contact <= approach <= 0.3
     ckpt = train_high_level(HighLevelConfig(out=str(tmp_path / "high"), steps=30, seed_episodes=1, bc_steps=20,
                                             dagger_rounds=1, dagger_episodes=1, dagger_bc_steps=10, critic_steps=5,
@@ -57,8 +59,8 @@ def test_flat_baseline_drives_the_fingers_itself_and_its_heuristic_picks():
 
     env = FlatTweezerPickEnv(ObjectDistribution(("cylinder",), (0.014, 0.015)))
     obs, _ = env.reset(seed=1)
-    assert env.action_space.shape == (9,) and obs.shape == env.observation_space.shape == (22,)
-    np.testing.assert_allclose(obs[16:], env.data.qpos[env.hand.qpos_ids], atol=1e-6)
+    assert env.action_space.shape == (9,) and obs.shape == env.observation_space.shape == (29,)
+    np.testing.assert_allclose(obs[23:], env.data.qpos[env.hand.qpos_ids], atol=1e-6)
     before = env.data.ctrl[env.hand.act_ids].copy()
     env.step(np.array([0, 0, 0, 1, 1, 1, 1, 1, 1], dtype=np.float32))  # flex: targets rise, no low level
     np.testing.assert_allclose(env.data.ctrl[env.hand.act_ids],

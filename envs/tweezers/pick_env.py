@@ -4,9 +4,11 @@ One high-level step (0.2 s) moves the arm's targets by up to 1 cm per axis and c
 opening; the low-level controller (`OpeningPController` by default) then drives the fingers
 toward that opening for 5 low-level steps. The object (shape, size, aspect, yaw, a small offset)
 is drawn at each reset from `ObjectDistribution`. Observation (what a learned high level may
-read): arm targets (3), tool opening, rear and front tip positions (6), the object's centroid and
-top height estimated once per episode from the depth point cloud (4), and the affordance
-estimate of the approach and contact openings (2) when an estimator is given (else zeros).
+read): arm targets (3), tool opening, rear and front tip positions (6), the object's centroid,
+top and bottom heights estimated once per episode from the depth point cloud (4), the affordance
+encoder's approach and contact openings and extent estimate (3; zeros without an encoder), and
+both tips relative to the perceived object centre (6: object-centric features, which carry over
+to shapes and sizes not trained on better than world positions do).
 Success: the object's centre 4 cm above where it rested, the tool still held.
 """
 from __future__ import annotations
@@ -55,9 +57,9 @@ class TweezerPickEnv(gym.Env):
 
         self.objects, self.max_steps, self.low_steps, self.frame_skip = objects, max_steps, low_steps, frame_skip
         self.low_level = low_level or OpeningPController()
-        self.affordance = affordance  # callable(points (N, 3)) -> (approach, contact) openings, or None
+        self.affordance = affordance  # callable(points (N, 3)) -> (approach, contact, extent), or None
         self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (16,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (23,), np.float32)
         self.model = None
         self.on_inner_step = None
 
@@ -87,7 +89,9 @@ class TweezerPickEnv(gym.Env):
     def _obs(self) -> np.ndarray:
         rear, front = self.tips()
         targets = self.data.ctrl[self.arm]
-        return np.concatenate([targets, [opening(self.data)], rear, front, self.seen, self.afford]).astype(np.float32)
+        centre = np.array([self.seen[0], self.seen[1], (self.seen[2] + self.seen[3]) / 2])
+        return np.concatenate([targets, [opening(self.data)], rear, front, self.seen, self.afford,
+                               rear - centre, front - centre]).astype(np.float32)
 
     def _perceive(self) -> None:
         """The object's centroid and top from the depth cameras (what a robot would have)."""
@@ -96,7 +100,7 @@ class TweezerPickEnv(gym.Env):
         if self.affordance is not None and len(pts):
             self.afford = np.asarray(self.affordance(centre_footprint(pts)), dtype=np.float64)
         else:
-            self.afford = np.zeros(2)
+            self.afford = np.zeros(3)
 
     # -------------------------------------------------------------- gym API
     def reset(self, *, seed: int | None = None, options: dict | None = None):

@@ -26,6 +26,7 @@ class EnvSettings:
     image_size: int
     max_steps: int
     fast_render: bool = True
+    mesh_keep: float = 1.0  # < 1: decimated visual meshes (envs/mesh_detail.py)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class _Worker:
         if task not in self._envs:
             e = self.env
             self._envs[task] = (
-                self._make(task, e.cameras, e.image_size, e.max_steps, e.fast_render),
+                self._make(task, e.cameras, e.image_size, e.max_steps, e.fast_render, e.mesh_keep),
                 self._make(task, (), e.image_size, e.max_steps),
             )
         return self._envs[task]
