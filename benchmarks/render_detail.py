@@ -16,6 +16,7 @@ import json
 import time
 from pathlib import Path
 
+import envs  # noqa: F401  (sets MUJOCO_GL for headless rendering before mujoco loads)
 import mujoco
 import numpy as np
 import torch

@@ -86,7 +86,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         return ckpt
     env = make_pick_env(ObjectDistribution(), cfg.flat, load_affordance(cfg.affordance), load_low_level(cfg.low_level))
     expert = FlatPrivilegedHeuristic(env) if cfg.flat else PrivilegedPickHeuristic(env)
-    demos, heuristic_rate = demo_transitions_from(env, expert, cfg.seed_episodes, 50_000 + cfg.seed)
+    demos, heuristic_rate = _heuristic_demos(out / "demos.npz", env, expert, cfg.seed_episodes, 50_000 + cfg.seed)
     model = DemoRegularizedSAC(
         "MlpPolicy", env, demo=demos, bc_weight=cfg.bc_weight, learning_rate=cfg.learning_rate,
         ent_coef=cfg.ent_coef, batch_size=cfg.batch_size, gamma=cfg.gamma, learning_starts=0, seed=cfg.seed,
@@ -125,6 +125,20 @@ def make_pick_env(objects: ObjectDistribution, flat: bool = False, affordance=No
     if flat:
         return FlatTweezerPickEnv(objects, affordance=affordance)
     return TweezerPickEnv(objects, affordance=affordance, low_level=low_level)
+
+
+def _heuristic_demos(path: Path, env, expert, episodes: int, seed: int) -> tuple[dict, float]:
+    """The heuristic's episodes, kept in the run folder (a rerun with the same settings reuses them)."""
+    if path.is_file():
+        with np.load(path) as f:
+            arrays = {k: f[k] for k in f.files if k != "success_rate"}
+            if int(f["episodes"]) == episodes and int(f["seed"]) == seed and arrays["obs"].shape[1:] == env.observation_space.shape:
+                return {k: v for k, v in arrays.items() if k not in ("episodes", "seed")}, float(f["success_rate"])
+    arrays, rate = demo_transitions_from(env, expert, episodes, seed)
+    tmp = path.with_name(".tmp-demos.npz")
+    np.savez(tmp, **arrays, success_rate=rate, episodes=episodes, seed=seed)
+    os.replace(tmp, path)
+    return arrays, rate
 
 
 def _save_atomic(model, path: Path) -> None:

@@ -11,6 +11,7 @@ def test_privileged_heuristic_picks_a_box_and_the_observation_is_what_a_robot_se
     assert env.observation_space.contains(obs)
     obj_xy = env.data.body("object").xpos[:2]
     np.testing.assert_allclose(obs[10:12], obj_xy, atol=0.004)  # centroid from the depth clouds
+    np.testing.assert_allclose(obs[12], env.data.body("object").xpos[2], atol=0.002)  # centre: top and table
     policy = PrivilegedPickHeuristic(env)
     for _ in range(env.max_steps):
         obs, reward, terminated, truncated, info = env.step(policy(obs))
@@ -23,8 +24,7 @@ def test_doing_nothing_lifts_nothing_and_affordance_estimates_enter_the_observat
     env = TweezerPickEnv(affordance=lambda pts: (0.2, 0.1, 0.015))
     obs, _ = env.reset(seed=0, options={"object": (ObjectSpec("cylinder", 0.015), np.zeros(2))})
     np.testing.assert_allclose(obs[14:17], [0.2, 0.1, 0.015])
-    centre = np.array([obs[10], obs[11], (obs[12] + obs[13]) / 2])
-    np.testing.assert_allclose(obs[17:20], obs[4:7] - centre, atol=1e-6)  # rear tip, object-centric
+    np.testing.assert_allclose(obs[17:20], obs[4:7] - obs[10:13], atol=1e-6)  # rear tip, object-centric
     for _ in range(5):
         obs, reward, terminated, truncated, info = env.step(np.array([0, 0, 0, 1.0]))
     assert reward == 0.0 and not info["is_success"] and abs(info["lifted"]) < 0.003
@@ -52,6 +52,13 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     # every state the clone visited was labelled by the heuristic and went into the buffer
     assert log["labelled_states"] == log["heuristic_transitions"] + 40
     assert log["env_steps"] == log["heuristic_transitions"] + 40 + 30
+    demos = tmp_path / "high" / "demos.npz"
+    stamp = demos.stat().st_mtime_ns
+    (tmp_path / "high" / "model.zip").unlink()  # an interrupted run: the heuristic's episodes are kept
+    train_high_level(HighLevelConfig(out=str(tmp_path / "high"), steps=10, seed_episodes=1, bc_steps=5, dagger_rounds=0,
+                                     critic_steps=1, affordance=str(tmp_path / "aff.pt"), batch_size=16,
+                                     net_arch=[16, 16], progress=False))
+    assert demos.stat().st_mtime_ns == stamp and (tmp_path / "high" / "model.zip").is_file()
 
 
 def test_flat_baseline_drives_the_fingers_itself_and_its_heuristic_picks():

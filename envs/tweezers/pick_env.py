@@ -1,11 +1,16 @@
 """The high-level task: pick an object off the table with the tweezers.
 
-One high-level step (0.2 s) moves the arm's targets by up to 1 cm per axis and commands a tool
-opening; the low-level controller (`OpeningPController` by default) then drives the fingers
-toward that opening for 5 low-level steps. The object (shape, size, aspect, yaw, a small offset)
+One high-level step (0.2 s) names a waypoint for the rear tip relative to the perceived object
+centre (up to `REACH` per axis) and a tool opening: the arm's targets move toward the waypoint
+by at most 1 cm per axis, and the low-level controller (`OpeningPController` by default) drives
+the fingers toward the opening for 5 low-level steps. Object-relative waypoints stay the same
+from one placement to the next, so a policy that learns them carries over to where objects lie. The object (shape, size, aspect, yaw, a small offset)
 is drawn at each reset from `ObjectDistribution`. Observation (what a learned high level may
-read): arm targets (3), tool opening, rear and front tip positions (6), the object's centroid,
-top and bottom heights estimated once per episode from the depth point cloud (4), the affordance
+read): arm targets (3), tool opening, rear and front tip positions (6), the object's centre and
+top height estimated once per episode from the depth point cloud (4: x, y from the visible
+points, the centre's height halfway between the top and the known table plane: the cameras
+never see a rounded object's underside, and its lowest visible point sits well above the
+table, which put the squeeze above a sphere's equator), the affordance
 encoder's approach and contact openings and extent estimate (3; zeros without an encoder), and
 both tips relative to the perceived object centre (6: object-centric features, which carry over
 to shapes and sizes not trained on better than world positions do).
@@ -22,6 +27,7 @@ import numpy as np
 from envs.tweezers.point_cloud import centre_footprint, object_points
 from envs.tweezers.scene import (
     OPEN_ANGLE,
+    TABLE_TOP,
     ObjectSpec,
     build_model,
     opening,
@@ -33,6 +39,8 @@ from envs.tweezers.tool_env import FingerInterface
 ARM = ("ARTx", "ARTy", "ARTz")
 ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy, ARTz
 LIFT = 0.04
+REACH = 0.08  # m: waypoint range per axis around the perceived object centre (action +-1)
+STEP = 0.01  # m: the most the arm's targets move per axis in one step
 
 
 @dataclass(frozen=True)
@@ -89,14 +97,15 @@ class TweezerPickEnv(gym.Env):
     def _obs(self) -> np.ndarray:
         rear, front = self.tips()
         targets = self.data.ctrl[self.arm]
-        centre = np.array([self.seen[0], self.seen[1], (self.seen[2] + self.seen[3]) / 2])
+        centre = self.seen[:3]
         return np.concatenate([targets, [opening(self.data)], rear, front, self.seen, self.afford,
                                rear - centre, front - centre]).astype(np.float32)
 
     def _perceive(self) -> None:
         """The object's centroid and top from the depth cameras (what a robot would have)."""
         pts = object_points(self.model, self.data)
-        self.seen = np.array([*pts[:, :2].mean(0), pts[:, 2].max(), pts[:, 2].min()]) if len(pts) else np.zeros(4)
+        top = pts[:, 2].max() if len(pts) else TABLE_TOP
+        self.seen = np.array([*pts[:, :2].mean(0), (top + TABLE_TOP) / 2, top]) if len(pts) else np.zeros(4)
         if self.affordance is not None and len(pts):
             self.afford = np.asarray(self.affordance(centre_footprint(pts)), dtype=np.float64)
         else:
@@ -126,8 +135,9 @@ class TweezerPickEnv(gym.Env):
     def step(self, action):
         a = np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64)), -1, 1)
         d = self.data
+        move = np.clip(self.seen[:3] + REACH * a[:3] - self.tips()[0], -STEP, STEP)  # toward the waypoint
         # world (dx, dy, dz) -> arm targets (ARTx = -x, ARTy = z, ARTz = y)
-        delta = 0.01 * np.array([a[0], a[2], a[1]]) * ARM_SIGN
+        delta = np.array([move[0], move[2], move[1]]) * ARM_SIGN
         d.ctrl[self.arm] = np.clip(d.ctrl[self.arm] + delta, self.arm_lo, self.arm_hi)
         self._drive_hand(a[3:])
         self.steps += 1
@@ -141,7 +151,8 @@ class TweezerPickEnv(gym.Env):
 class PrivilegedPickHeuristic:
     """Reads the simulator's object pose and true extent (which the learned policy may not):
     open to the approach opening, put the rear tip just behind the object, descend to its middle,
-    close past the contact opening, lift. Seeds the high level's replay buffer."""
+    close past the contact opening, lift. Its waypoints are expressed, like any action, relative
+    to the object centre the robot perceived. Seeds the high level's replay buffer."""
 
     def __init__(self, env: TweezerPickEnv):
         self.env = env
@@ -156,17 +167,16 @@ class PrivilegedPickHeuristic:
         contact = 0.0 if not np.isfinite(contact) else float(contact)
         p = env.data.body("object").xpos
         rear, _ = env.tips()
-        target = np.array([p[0], p[1] - obj.extent_y() / 2 - 0.004, rear[2]])
+        behind = np.array([p[0], p[1] - obj.extent_y() / 2 - 0.004])
         lifted = float(p[2]) - env.rest_z
         close = opening(env.data) < approach - 0.02 or lifted > 0.005
-        if not close and np.abs(target[:2] - rear[:2]).max() > 0.003:
-            move, grip = target - rear, approach  # line up above the object
-            move[2] = 0.0
+        if not close and np.abs(behind - rear[:2]).max() > 0.003:
+            waypoint, grip = [*behind, rear[2]], approach  # line up above the object
         elif not close and rear[2] > p[2] + 0.002:
-            move, grip = np.array([0.0, 0.0, p[2] - rear[2]]), approach  # descend to its middle
+            waypoint, grip = [*behind, p[2]], approach  # descend to its middle
         elif opening(env.data) > contact - 0.03 and lifted < 0.005:
-            move, grip = np.zeros(3), contact - 0.05  # squeeze
+            waypoint, grip = [*behind, p[2]], contact - 0.05  # squeeze
         else:
-            move, grip = np.array([0.0, 0.0, 0.01]), contact - 0.05  # lift
-        a = np.clip(move / 0.01, -1, 1)
+            waypoint, grip = [*behind, env.rest_z + LIFT + 0.03], contact - 0.05  # lift
+        a = np.clip((np.asarray(waypoint) - env.seen[:3]) / REACH, -1, 1)
         return np.append(a, 2 * grip / OPEN_ANGLE - 1).astype(np.float32)
