@@ -30,7 +30,8 @@ def run_one(task: str, mode: str, seed: int, episodes: int, max_steps: int, extr
     if (out / "report.json").is_file():
         return out
     cmd = [sys.executable, "-m", "grm.cli.rl", f"task={task}", f"reward={mode}", f"seed={seed}", f"episodes={episodes}",
-           f"max_steps={max_steps}", f"out={out}", "progress=false", "eval.video=false", *extra]
+           f"max_steps={max_steps}", f"out={out}", "progress=false", "eval.video=false",
+           "mesh_keep=1.0", *extra]  # full meshes: the grid began before decimated rendering became grm-rl's default
     log = out.parent / f"{mode}-s{seed}.log"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as f:

@@ -15,17 +15,6 @@ import mujoco
 import numpy as np
 
 
-def vertex_normals(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals (smooth shading, as MuJoCo computes them)."""
-    tri = verts[faces]
-    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    out = np.zeros_like(verts)
-    for k in range(3):
-        np.add.at(out, faces[:, k], n)
-    norm = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.where(norm > 0, norm, 1.0)
-
-
 def nearest_normals(new_verts: np.ndarray, verts: np.ndarray, normals: np.ndarray) -> np.ndarray:
     """Each new vertex takes the normal of the nearest original vertex: decimation can leave a
     few faces wound the other way, and normals recomputed from winding then turn dark."""

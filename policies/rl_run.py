@@ -44,7 +44,7 @@ class RLConfig:
     max_steps: int = 150
     n_envs: int = 1
     vec_env: str = "dummy"  # dummy | subproc
-    mesh_keep: float = 1.0  # < 1: render decimated visual meshes (envs/mesh_detail.py; benchmarks/render_detail.py)
+    mesh_keep: float = 0.2  # see configs/rl.yaml
     threads: int = 1
     grm_checkpoint: str = "grm/pretrained/grm_mt40.pt"
     adapt: bool = True

@@ -5,7 +5,8 @@ its actor first cloned from them and then kept near them by a Q-filtered BC term
 plain SAC on a seeded buffer picked nothing (0.00 on every split).
 
 The learned policy sees only the pick task's observation: proprioception, tool tips, the
-object's centroid/top from the depth clouds and the affordance encoder's openings.
+object's centre/top from the depth clouds, the affordance encoder's estimate, and the tips
+relative to the object. `flat=true` trains the flat baseline the same way.
 """
 from __future__ import annotations
 
@@ -53,12 +54,12 @@ class HighLevelConfig:
     seed: int = 0
     seed_episodes: int = 60
     bc_steps: int = 20000
-    dagger_rounds: int = 3
+    dagger_rounds: int = 0
     dagger_episodes: int = 20
     dagger_bc_steps: int = 5000
     critic_steps: int = 2000
     initial_std: float = 0.1
-    bc_weight: float = 1.0
+    bc_weight: float = 10.0
     affordance: str | None = "runs/tool-affordance/affordance.pt"
     low_level: str | None = None  # tool-train-low's model.zip; None = the P controller
     flat: bool = False  # the flat baseline: arm + finger targets directly, no low level

@@ -4,16 +4,14 @@ One high-level step (0.2 s) names a waypoint for the rear tip relative to the pe
 centre (up to `REACH` per axis) and a tool opening: the arm's targets move toward the waypoint
 by at most 1 cm per axis, and the low-level controller (`OpeningPController` by default) drives
 the fingers toward the opening for 5 low-level steps. Object-relative waypoints stay the same
-from one placement to the next, so a policy that learns them carries over to where objects lie. The object (shape, size, aspect, yaw, a small offset)
-is drawn at each reset from `ObjectDistribution`. Observation (what a learned high level may
-read): arm targets (3), tool opening, rear and front tip positions (6), the object's centre and
-top height estimated once per episode from the depth point cloud (4: x, y from the visible
-points, the centre's height halfway between the top and the known table plane: the cameras
-never see a rounded object's underside, and its lowest visible point sits well above the
-table, which put the squeeze above a sphere's equator), the affordance
-encoder's approach and contact openings and extent estimate (3; zeros without an encoder), and
-both tips relative to the perceived object centre (6: object-centric features, which carry over
-to shapes and sizes not trained on better than world positions do).
+from one placement to the next. The object (shape, size, aspect, yaw, a small offset) is drawn
+at each reset from `ObjectDistribution`. Observation (what a learned high level may read): arm
+targets (3), tool opening, rear and front tip positions (6), the object's centre and top height
+estimated once per episode from the depth point cloud (4: x, y from the visible points; the
+centre's height halfway between the top and the known table plane, since the cameras never see
+a rounded object's underside and its lowest visible point put the squeeze above a sphere's
+equator), the affordance encoder's approach and contact openings and extent (3; zeros without
+an encoder), and both tips relative to the perceived object centre (6: object-centric features).
 Success: the object's centre 4 cm above where it rested, the tool still held.
 """
 from __future__ import annotations
