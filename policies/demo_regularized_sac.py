@@ -7,7 +7,9 @@ where the demonstrator is better and is free to improve elsewhere. Before online
 `clone` fits the actor to the demos (a policy that already succeeds, so sparse rewards are
 seen at once), `set_exploration_std` narrows its noise to the neighbourhood of the clone, and
 `fit_critic` trains the critics on the seeded buffer with the actor held still, so the Q filter
-means something from the first online step.
+means something from the first online step. The filter trusts the critic: where it
+overestimates (saturated actions it never saw), it switches BC off exactly there, so
+`q_filter=False` keeps the BC term on every demo state (as TD3+BC does).
 """
 from __future__ import annotations
 
@@ -31,13 +33,13 @@ class _HeldOptimizer:
 
 class DemoRegularizedSAC(SAC):
     def __init__(self, *args, demo: dict[str, np.ndarray] | None = None, bc_weight: float = 1.0,
-                 bc_batch_size: int = 256, **kwargs):
+                 bc_batch_size: int = 256, q_filter: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if demo is None or len(demo.get("actions", ())) == 0:
             raise ValueError("DemoRegularizedSAC needs demo transitions (obs, actions)")
         self.demo_obs = torch.as_tensor(demo["obs"], dtype=torch.float32, device=self.device)
         self.demo_actions = torch.as_tensor(demo["actions"], dtype=torch.float32, device=self.device)
-        self.bc_weight, self.bc_batch_size = bc_weight, bc_batch_size
+        self.bc_weight, self.bc_batch_size, self.q_filter = bc_weight, bc_batch_size, q_filter
 
     def _excluded_save_params(self) -> list[str]:
         return super()._excluded_save_params() + ["demo_obs", "demo_actions"]
@@ -48,12 +50,12 @@ class DemoRegularizedSAC(SAC):
         self.demo_actions = torch.cat([self.demo_actions,
                                        torch.as_tensor(actions, dtype=torch.float32, device=self.device)])
 
-    def _bc_step(self, q_filter: bool = True) -> float:
+    def _bc_step(self, q_filter: bool | None = None) -> float:
         idx = torch.randint(0, len(self.demo_actions), (self.bc_batch_size,), device=self.device)
         obs, act = self.demo_obs[idx], self.demo_actions[idx]
         pi = self.actor(obs, deterministic=True)
         err = ((pi - act) ** 2).sum(-1)
-        if q_filter:
+        if self.q_filter if q_filter is None else q_filter:
             with torch.no_grad():
                 q_demo = torch.min(torch.cat(self.critic(obs, act), 1), 1).values
                 q_pi = torch.min(torch.cat(self.critic(obs, pi.detach()), 1), 1).values

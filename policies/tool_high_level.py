@@ -60,6 +60,8 @@ class HighLevelConfig:
     critic_steps: int = 2000
     initial_std: float = 0.1
     bc_weight: float = 10.0
+    q_filter: bool = True  # BC only where the critic prefers the demo's action; false: everywhere
+    critic_layer_norm: bool = False  # LayerNorm critics (policies/layer_norm_sac.py)
     affordance: str | None = "runs/tool-affordance/affordance.pt"
     low_level: str | None = None  # tool-train-low's model.zip; None = the P controller
     flat: bool = False  # the flat baseline: arm + finger targets directly, no low level
@@ -88,8 +90,11 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     env = make_pick_env(ObjectDistribution(), cfg.flat, load_affordance(cfg.affordance), load_low_level(cfg.low_level))
     expert = FlatPrivilegedHeuristic(env) if cfg.flat else PrivilegedPickHeuristic(env)
     demos, heuristic_rate = _heuristic_demos(out / "demos.npz", env, expert, cfg.seed_episodes, 50_000 + cfg.seed)
+    from policies.layer_norm_sac import LayerNormSACPolicy
+
     model = DemoRegularizedSAC(
-        "MlpPolicy", env, demo=demos, bc_weight=cfg.bc_weight, learning_rate=cfg.learning_rate,
+        LayerNormSACPolicy if cfg.critic_layer_norm else "MlpPolicy", env, demo=demos, bc_weight=cfg.bc_weight,
+        q_filter=cfg.q_filter, learning_rate=cfg.learning_rate,
         ent_coef=cfg.ent_coef, batch_size=cfg.batch_size, gamma=cfg.gamma, learning_starts=0, seed=cfg.seed,
         device="cpu", policy_kwargs={"net_arch": list(cfg.net_arch), **normalizer_kwargs(demos["obs"])})
     add_transitions(model.replay_buffer, demos)

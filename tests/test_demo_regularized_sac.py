@@ -77,6 +77,10 @@ def test_q_filter_drops_bc_where_the_critic_prefers_the_actor(monkeypatch):
     loss = model._bc_step(q_filter=True)
     expected = float((((pi - model.demo_actions) ** 2).sum(-1) * demo_better[:, 0].float()).mean())
     assert loss == pytest.approx(expected, rel=1e-4)
+    unfiltered = _model(_demo(), q_filter=False)  # the same fresh actor: BC on every demo state
+    unfiltered.bc_batch_size = len(unfiltered.demo_actions)
+    plain = float(((pi - unfiltered.demo_actions) ** 2).sum(-1).mean())
+    assert unfiltered._bc_step() == pytest.approx(plain, rel=1e-4) and plain > expected
 
 
 def test_normalizer_standardizes_and_refuses_mismatched_statistics():

@@ -218,10 +218,13 @@ def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domai
         # the move to the start pose: at start_speed x the velocity limit until it is reached
         start = np.asarray(prof.start_pose)[perm]
         # the first command starts from where the hand was measured (it sags a little before the start)
+        # (which state the policy node held is not which one this harness saw last: under load
+        # the two processes receive them in different order, so any state near that time counts)
         t_first = cmds[0][0]
-        measured = [m for t, m in h.messages("/hand/joint_states") if t <= t_first][-1]
-        assert list(measured.name) == list(prof.command.command_order)
-        assert np.all(np.abs(sent[0] - np.asarray(measured.position)) <= prof.start_speed * step + 0.005)
+        around = [m for t, m in h.messages("/hand/joint_states") if abs(t - t_first) < 0.25]
+        assert around and all(list(m.name) == list(prof.command.command_order) for m in around)
+        gap = min(np.max(np.abs(sent[0] - np.asarray(m.position)) - (prof.start_speed * step + 0.005)) for m in around)
+        assert gap <= 0.0, f"first command {gap:.4f} rad beyond one slow step from every measured pose"
         reached = np.nonzero(np.max(np.abs(sent - start), axis=1) < prof.start_tolerance)[0]
         assert len(reached) and reached[0] > 10, "never commanded (slowly) to the start pose"
         assert np.all(np.abs(np.diff(sent[: reached[0] + 1], axis=0)) <= prof.start_speed * step + 1e-9)
