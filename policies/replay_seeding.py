@@ -8,8 +8,9 @@ import numpy as np
 
 
 def roll_episodes(env, act, episodes: int, seed: int) -> Iterator[tuple]:
-    """Yield (obs, next_obs, action, reward, done, truncated, info, episode_end) for `episodes`
-    episodes of `act(obs) -> action` (reset seeds seed, seed+1, ...)."""
+    """Yield (obs, next_obs, action, reward, terminated, truncated (by the time limit only),
+    info, episode_end) for `episodes` episodes of `act(obs) -> action` (reset seeds seed,
+    seed+1, ...)."""
     for ep in range(episodes):
         obs, _ = env.reset(seed=seed + ep)
         for t in range(env.max_steps):
@@ -43,8 +44,8 @@ def seed_replay(model, env, act, episodes: int, seed: int) -> float:
 
 
 def demo_transitions_from(env, act, episodes: int, seed: int, successful_only: bool = True) -> tuple[dict, float]:
-    """Reference episodes as arrays (obs, actions, next_obs, rewards, dones) for
-    `DemoMixReplayBuffer`; `dones` is true termination only (a time limit bootstraps).
+    """Reference episodes as arrays (obs, actions, next_obs, rewards, dones), for a demo set or
+    `add_transitions`; `dones` is true termination only (a time limit bootstraps).
     With `successful_only`, failed episodes are left out. Returns (arrays, success rate)."""
     keys = ("obs", "next_obs", "actions", "rewards", "dones")
     kept, episode, ends = {k: [] for k in keys}, {k: [] for k in keys}, []
