@@ -2,10 +2,11 @@
 flexion targets directly, with no goal opening in between and no low level.
 
 Same scene, objects, step length, success test and observation as `TweezerPickEnv` (affordance
-estimate included), plus the finger angles it now has to control; the action is 3 arm deltas +
-6 finger-target moves, each applied on every one of the `low_steps` inner steps (the same
-finger speed limit the low level has). `FlatPrivilegedHeuristic` is the hierarchical heuristic
-with its low level folded in, so both levels get demonstrations of the same behaviour.
+estimate included), plus the finger angles it now has to control; the action is the same
+object-relative arm waypoint (3) + 6 finger-target moves, each applied on every one of the
+`low_steps` inner steps (the same finger speed limit the low level has).
+`FlatPrivilegedHeuristic` is the hierarchical heuristic with a P controller on the fingers
+folded in, so both tasks get demonstrations of the same behaviour.
 """
 from __future__ import annotations
 
