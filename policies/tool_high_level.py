@@ -119,7 +119,8 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     model.fit_critic(cfg.critic_steps, cfg.batch_size)
     model.learn(cfg.steps, progress_bar=cfg.progress, reset_num_timesteps=False)
     _save_atomic(model, ckpt)
-    log.update(env_steps=model.replay_buffer.size(), sac_steps=cfg.steps,
+    log.update(bc_error_after_sac=model.clone(0),  # how far SAC moved the actor from the demos
+               env_steps=model.replay_buffer.size(), sac_steps=cfg.steps,
                labelled_states=len(model.demo_actions))
     (out / "train.json").write_text(json.dumps(log, indent=2))
     return ckpt
