@@ -23,3 +23,14 @@ def test_decimated_copy_renders_nearly_the_same_frame_and_leaves_physics_alone()
     with pytest.raises(ValueError, match="keep fraction"):
         decimated_render_model(m, 0.0)
     env.close()
+
+
+def test_grm_rl_environments_render_the_decimated_copy_by_default(tmp_path):
+    from policies.rl_run import RLConfig, make_env
+
+    cfg = RLConfig(task="drawer-close-v3", out=str(tmp_path))
+    env = make_env(cfg, ["corner"], 32, 0)()
+    drawn = env.unwrapped._renderer._renderer.model
+    assert cfg.mesh_keep < 1.0 and drawn is not env.unwrapped.model
+    assert drawn.mesh_facenum.sum() < 0.3 * env.unwrapped.model.mesh_facenum.sum()
+    env.close()
