@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from envs.metaworld_env import DEFAULT_CAMERAS
 from envs.rl_task import RLTask
 from envs.tasks import check_task
 from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, grm_success_reward, mode_reward
+from policies.atomic_io import atomic_write
 
 log = logging.getLogger("grm-rl")
 GRM_MODES = ("grm_pbrs", "grm_naive")
@@ -223,19 +223,13 @@ class RunCallback(BaseCallback):
         return self.state["episodes"] < self.cfg.episodes
 
 
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(".tmp-" + path.name)
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def save_run_checkpoint(model, state: dict, ckpt_dir: Path) -> None:
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    _atomic(ckpt_dir / "model.zip", lambda p: model.save(p))
+    atomic_write(ckpt_dir / "model.zip", lambda p: model.save(p))
     if hasattr(model, "replay_buffer") and model.replay_buffer is not None:
-        _atomic(ckpt_dir / "replay_buffer.pkl", lambda p: model.save_replay_buffer(p))
+        atomic_write(ckpt_dir / "replay_buffer.pkl", lambda p: model.save_replay_buffer(p))
     state = {**state, "num_timesteps": int(model.num_timesteps)}
-    _atomic(ckpt_dir / "state.json", lambda p: p.write_text(json.dumps(state)))
+    atomic_write(ckpt_dir / "state.json", lambda p: p.write_text(json.dumps(state)))
 
 
 def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):

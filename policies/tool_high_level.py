@@ -11,7 +11,6 @@ relative to the object. `flat=true` trains the flat baseline the same way.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 
 from envs.tweezers.flat_pick_env import FlatPrivilegedHeuristic, FlatTweezerPickEnv
 from envs.tweezers.pick_env import ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
+from policies.atomic_io import atomic_write
 from policies.demo_regularized_sac import DemoRegularizedSAC
 from policies.fixed_normalizer import normalizer_kwargs
 from policies.replay_seeding import add_transitions, demo_transitions_from
@@ -115,10 +115,10 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         log["clone_success"].append(rate)
         log["bc_error"].append(model.clone(cfg.dagger_bc_steps))
     model.set_exploration_std(cfg.initial_std)
-    _save_atomic(model, out / "bc_model.zip")
+    atomic_write(out / "bc_model.zip", model.save)
     model.fit_critic(cfg.critic_steps, cfg.batch_size)
     model.learn(cfg.steps, progress_bar=cfg.progress, reset_num_timesteps=False)
-    _save_atomic(model, ckpt)
+    atomic_write(ckpt, model.save)
     log.update(bc_error_after_sac=model.clone(0),  # how far SAC moved the actor from the demos
                env_steps=model.replay_buffer.size(), sac_steps=cfg.steps,
                labelled_states=len(model.demo_actions))
@@ -138,17 +138,11 @@ def _heuristic_demos(path: Path, env, expert, episodes: int, seed: int) -> tuple
     """The heuristic's episodes, kept in the run folder (a rerun with the same settings reuses them)."""
     if path.is_file():
         with np.load(path) as f:
-            arrays = {k: f[k] for k in f.files if k != "success_rate"}
-            if int(f["episodes"]) == episodes and int(f["seed"]) == seed and arrays["obs"].shape[1:] == env.observation_space.shape:
-                return {k: v for k, v in arrays.items() if k not in ("episodes", "seed")}, float(f["success_rate"])
+            saved = {k: f[k] for k in f.files}
+        meta = {k: saved.pop(k) for k in ("success_rate", "episodes", "seed")}
+        if int(meta["episodes"]) == episodes and int(meta["seed"]) == seed \
+                and saved["obs"].shape[1:] == env.observation_space.shape:
+            return saved, float(meta["success_rate"])
     arrays, rate = demo_transitions_from(env, expert, episodes, seed)
-    tmp = path.with_name(".tmp-demos.npz")
-    np.savez(tmp, **arrays, success_rate=rate, episodes=episodes, seed=seed)
-    os.replace(tmp, path)
+    atomic_write(path, lambda p: np.savez(p, **arrays, success_rate=rate, episodes=episodes, seed=seed))
     return arrays, rate
-
-
-def _save_atomic(model, path: Path) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    model.save(tmp)
-    os.replace(tmp, path)

@@ -11,7 +11,6 @@ Two controllers behind one call signature (obs dict -> action):
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 
 from envs.tweezers.tool_env import ToolOpeningEnv
+from policies.atomic_io import atomic_write
 from policies.replay_seeding import seed_replay
 
 
@@ -86,9 +86,7 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
                     tensorboard_log=str(out / "tb"))
         seed_replay(model, env, OpeningPController(), cfg.seed_episodes, seed=10_000 + cfg.seed)
         model.learn(cfg.steps, progress_bar=cfg.progress)
-        tmp = out / ".tmp-model.zip"
-        model.save(tmp)
-        os.replace(tmp, ckpt)
+        atomic_write(ckpt, model.save)
     goals = np.linspace(0.0, 0.28, cfg.eval_goals)
     learned = evaluate_low_level(lambda o: model.predict(o, deterministic=True)[0], goals)
     heuristic = evaluate_low_level(OpeningPController(), goals)
