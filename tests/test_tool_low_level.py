@@ -21,14 +21,14 @@ def test_env_follows_the_goal_api_and_rewards_are_relabelable():
 def test_dropping_the_tool_ends_the_episode_as_a_failure():
     env = ToolOpeningEnv(max_steps=10)
     env.reset(seed=0)
-    from envs.tweezers import tool_env
+    from envs.tweezers import scene
 
-    original = tool_env.update_grip
-    tool_env.update_grip = lambda m, d: original(m, d, limit=0.01)  # a grip weaker than the tool's weight
+    original = scene.update_grip
+    scene.update_grip = lambda m, d: original(m, d, limit=0.01)  # a grip weaker than the tool's weight
     try:
         _, _, terminated, _, info = env.step(np.zeros(6))
     finally:
-        tool_env.update_grip = original
+        scene.update_grip = original
     assert terminated and info["dropped"] and not info["is_success"]
 
 

@@ -30,7 +30,7 @@ from envs.tweezers.scene import (
     build_model,
     opening,
     place_tool_in_hand,
-    update_grip,
+    step_holding,
 )
 from envs.tweezers.tool_env import FingerInterface
 
@@ -71,9 +71,7 @@ class TweezerPickEnv(gym.Env):
 
     # -------------------------------------------------------------- helpers
     def _run(self, n: int) -> None:
-        for _ in range(n):
-            mujoco.mj_step(self.model, self.data)
-            self.held = update_grip(self.model, self.data) and self.held
+        self.held = step_holding(self.model, self.data, n) and self.held
 
     def _drive_hand(self, a: np.ndarray) -> None:
         """The hand's part of an action: a goal opening for the low level, which runs `low_steps`

@@ -208,6 +208,16 @@ def update_grip(model: mujoco.MjModel, data: mujoco.MjData, limit: float = GRIP_
     return bool(data.eq_active[eq])
 
 
+def step_holding(model: mujoco.MjModel, data: mujoco.MjData, steps: int) -> bool:
+    """`steps` physics steps, the grip checked after each (`update_grip`); True if the tool was
+    held throughout."""
+    held = True
+    for _ in range(steps):
+        mujoco.mj_step(model, data)
+        held = update_grip(model, data) and held
+    return held
+
+
 def opening(data: mujoco.MjData) -> float:
     """The tool state: the hinge angle between the prongs (rad, 0 = closed)."""
     return float(data.joint("tweezers_hinge").qpos[0])

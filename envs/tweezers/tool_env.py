@@ -16,7 +16,7 @@ import mujoco
 import numpy as np
 
 from envs.tweezers.scene import (OPEN_ANGLE, ObjectSpec, build_model, opening, place_tool_in_hand,
-                                 update_grip)
+                                 step_holding)
 
 FINGER_JOINTS = ("FFJ2", "FFJ1", "FFJ0", "MFJ2", "MFJ1", "MFJ0")
 HOVER = 0.1  # arm lift (m): tool well above the table
@@ -88,10 +88,7 @@ class ToolOpeningEnv(gym.Env):
     def step(self, action):
         d = self.data
         self.hand.apply(d, action)
-        held = True
-        for _ in range(self.frame_skip):
-            mujoco.mj_step(self.model, d)
-            held = update_grip(self.model, d) and held
+        held = step_holding(self.model, d, self.frame_skip)
         self.steps += 1
         obs = self._obs()
         err = abs(obs["achieved_goal"][0] - self.goal[0])
