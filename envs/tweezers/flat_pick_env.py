@@ -13,8 +13,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from envs.tweezers.pick_env import PrivilegedPickHeuristic, TweezerPickEnv
-from envs.tweezers.scene import OPEN_ANGLE
+from envs.tweezers.pick_env import PrivilegedPickHeuristic, TweezerPickEnv, opening_command
 from envs.tweezers.tool_env import FINGER_JOINTS
 
 
@@ -46,6 +45,5 @@ class FlatPrivilegedHeuristic:
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         a = self.high(obs)
-        goal = (a[3] + 1) / 2 * OPEN_ANGLE
-        fingers = self.fingers(self.env.hand.observe(self.env.data, goal))
+        fingers = self.fingers(self.env.hand.observe(self.env.data, opening_command(a[3])))
         return np.concatenate([a[:3], fingers]).astype(np.float32)

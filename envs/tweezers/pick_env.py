@@ -41,6 +41,16 @@ REACH = 0.08  # m: waypoint range per axis around the perceived object centre (a
 STEP = 0.01  # m: the most the arm's targets move per axis in one step
 
 
+def opening_command(a: float) -> float:
+    """The tool opening an action's opening entry commands: [-1, 1] -> [0, OPEN_ANGLE]."""
+    return (a + 1) / 2 * OPEN_ANGLE
+
+
+def opening_action(goal: float) -> float:
+    """The action entry that commands opening `goal` (the inverse of `opening_command`)."""
+    return 2 * goal / OPEN_ANGLE - 1
+
+
 @dataclass(frozen=True)
 class ObjectDistribution:
     shapes: tuple[str, ...] = ("box", "cylinder")
@@ -76,7 +86,7 @@ class TweezerPickEnv(gym.Env):
     def _drive_hand(self, a: np.ndarray) -> None:
         """The hand's part of an action: a goal opening for the low level, which runs `low_steps`
         steps toward it on the same observation and action it was trained with."""
-        goal = (a[0] + 1) / 2 * OPEN_ANGLE
+        goal = opening_command(a[0])
         for _ in range(self.low_steps):
             self.hand.apply(self.data, self.low_level(self.hand.observe(self.data, goal)))
             self._inner_step()
@@ -175,4 +185,4 @@ class PrivilegedPickHeuristic:
         else:
             waypoint, grip = [*behind, env.rest_z + LIFT + 0.03], contact - 0.05  # lift
         a = np.clip((np.asarray(waypoint) - env.seen[:3]) / REACH, -1, 1)
-        return np.append(a, 2 * grip / OPEN_ANGLE - 1).astype(np.float32)
+        return np.append(a, opening_action(grip)).astype(np.float32)
