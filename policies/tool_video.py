@@ -41,18 +41,17 @@ def record_pick_videos(cfg: VideoConfig) -> list[dict]:
     dists, rows = SPLITS[cfg.split], []
     for k in range(cfg.episodes):
         env = make_pick_env(dists[k % len(dists)], flat, affordance, low_level)
-        frames, lift, renderer = [], [], {}
+        frames, lift, renderer = [], [], []
 
         def film(e):
-            if e.model not in renderer:  # the scene is rebuilt for each object
-                renderer.clear()
-                renderer[e.model] = MultiViewRenderer(e.model, list(cfg.cameras), cfg.size, cfg.size)
-            frames.append(renderer[e.model].render(e.data))
+            if not renderer:  # made on the first step: reset builds the episode's scene
+                renderer.append(MultiViewRenderer(e.model, list(cfg.cameras), cfg.size, cfg.size))
+            frames.append(renderer[0].render(e.data))
             lift.append(np.clip((e.data.body("object").xpos[2] - e.rest_z) / LIFT, 0, 1))
 
         env.on_inner_step = film
         row = run_pick_episode(env, model, cfg.seed + k)
-        for r in renderer.values():
+        for r in renderer:
             r.close()
         outcome = "success" if row["success"] else "fail"
         path = Path(cfg.out) / f"{cfg.policy}-{cfg.split}-{k}-{row['shape']}-{row['extent'] * 100:.1f}cm-{outcome}.mp4"
