@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from policies.tool_pick_eval import POLICIES, SPLITS, load_pick_policy, run_pick_episode
+from policies.tool_pick_eval import POLICIES, SPLITS, load_pick_policy, run_pick_episode, split_success
 
 OUT = Path(__file__).parent / "results" / "tool_pick.json"
 BINS = [0.0, 0.01, 0.015, 0.02, 0.025, 0.05]
@@ -70,7 +70,7 @@ def main() -> None:
         table = {}
         for i, (split, dists) in enumerate(SPLITS.items()):
             rows = run_split(dists, args.episodes, args.seed + 1000 * i, model, affordance, flat, low_level)
-            table[split] = {"success": float(np.mean([r["success"] for r in rows])), "bins": by_bin(rows),
+            table[split] = {"success": split_success(rows), "bins": by_bin(rows),
                             "dropped": int(sum(r["dropped"] for r in rows)), "episodes": rows}
             print(f"{name:<13} {split:<16} success {table[split]['success']:.2f}  " +
                   "  ".join(f"{b}: {v['success']:.2f} (n={v['n']})" for b, v in table[split]["bins"].items()),

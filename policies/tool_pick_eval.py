@@ -52,4 +52,5 @@ def run_pick_episode(env: TweezerPickEnv, model, seed: int) -> dict:
 
 
 def split_success(rows: list[dict]) -> float:
+    """Share of successful episodes (0 for none)."""
     return float(np.mean([r["success"] for r in rows])) if rows else 0.0
