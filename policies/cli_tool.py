@@ -31,8 +31,9 @@ def train_affordance_main(cfg: DictConfig) -> None:
 def train_high_main(cfg: DictConfig) -> None:
     from policies.tool_high_level import HighLevelConfig, train_high_level
 
+    kind, folder = ("flat", "--flat") if cfg.flat else ("hierarchical", "--high")
     print(f"wrote {train_high_level(HighLevelConfig(**to_plain(cfg)))}; evaluate: python benchmarks/tool_pick.py "
-          f"--policies privileged hierarchical --high {cfg.out}/model.zip")
+          f"--policies {kind}_bc {kind} {folder} {cfg.out}")
 
 
 @hydra.main(config_path="pkg://configs", config_name="tool_video", version_base="1.3")
