@@ -94,6 +94,8 @@ class PolicyNode:
             self.pub_joint = node.create_publisher(JointTrajectory, c.topic, 10)
         else:
             self.pub_joint = node.create_publisher(Float64MultiArray, c.topic, 10)
+        self.command_pubs = [p for p in (getattr(self, "pub_twist", None), getattr(self, "pub_grip", None),
+                                         getattr(self, "pub_joint", None)) if p is not None]
         self.pub_episode = node.create_publisher(String, "~/episode", 10)
         self.pub_stats = node.create_publisher(String, "~/stats", 10)
         self._msg = {"TwistStamped": TwistStamped, "Float64": Float64, "Float64MultiArray": Float64MultiArray,
@@ -354,7 +356,12 @@ class PolicyNode:
         """Clean stop: one last hold command so a velocity or forward controller stops here."""
         if self.state in (self.TO_START, self.RUNNING):
             self.publish_hold()
-            self.log.info("shutdown: hold command sent")
+            # Destroying the node right after publish can drop the message before a reliable
+            # reader has it (seen under CPU load): wait, briefly, until every reader acknowledged.
+            from rclpy.duration import Duration
+
+            acked = all(p.wait_for_all_acked(Duration(seconds=1.0)) for p in self.command_pubs)
+            self.log.info("shutdown: hold command sent" + ("" if acked else " (not acknowledged within 1 s)"))
 
 
 def main() -> None:

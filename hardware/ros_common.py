@@ -49,31 +49,41 @@ def stamp_seconds(stamp) -> float:
 
 
 def run_node(factory: Callable, args: list[str] | None = None) -> None:
-    """rclpy.init, build the node, spin until Ctrl-C / SIGTERM, then let it stop cleanly."""
+    """rclpy.init, build the node, spin until Ctrl-C / SIGTERM, then let it stop cleanly.
+
+    The signal handler only sets a flag: raising from it lands at an arbitrary bytecode, e.g.
+    inside rclpy's C++ message conversion, which turns it into a RuntimeError (exit code 1,
+    and no clean stop). The spin loop polls the flag every 50 ms.
+    """
     import signal
 
     import rclpy
-    from rclpy.executors import ExternalShutdownException
-
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
     from rclpy.signals import SignalHandlerOptions
 
-    def interrupt(*_):
-        raise KeyboardInterrupt
+    stop = []
+
+    def request_stop(*_):
+        stop.append(True)
 
     # Our own handlers: rclpy's would shut the context down before the node can send its
     # final hold command.
     rclpy.init(args=sys.argv if args is None else args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     node = factory()
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
     try:
-        rclpy.spin(node)
+        while not stop and rclpy.ok():
+            executor.spin_once(timeout_sec=0.05)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
         shutdown = getattr(node, "on_shutdown", None)  # set by node_main
         if shutdown is not None:
             shutdown()
+        executor.shutdown()
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()

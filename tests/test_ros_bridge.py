@@ -150,7 +150,7 @@ def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.wait(10)
         time.sleep(0.3)
-        assert proc.returncode == 0
+        assert proc.returncode == 0, (tmp_path / "logs" / "policy_node.log").read_text()[-3000:]
         last = h.messages("/servo/twist")[-1][1].twist.linear
         assert last.x == last.y == last.z == 0.0
     finally:
