@@ -7,7 +7,9 @@ Every (task, mode, seed) is one `grm-rl` run in benchmarks/results/rl_curves/<ta
 finished runs (report.json present) are kept and skipped, unfinished ones resume from their
 checkpoints, so the grid can span several working sessions. Runs go `--jobs` at a time (one
 per core). The table, benchmarks/results/rl_curves.json and rl_curves.png are rebuilt from
-whatever runs have finished.
+whatever runs have finished. The grid's recipe (configs/rl.yaml's learner and rendering, the
+budget, extra overrides) is kept in rl_curves/recipe.json: a grid started under other defaults
+is refused rather than mixed into one table.
 """
 from __future__ import annotations
 
@@ -30,8 +32,7 @@ def run_one(task: str, mode: str, seed: int, episodes: int, max_steps: int, extr
     if (out / "report.json").is_file():
         return out
     cmd = [sys.executable, "-m", "grm.cli.rl", f"task={task}", f"reward={mode}", f"seed={seed}", f"episodes={episodes}",
-           f"max_steps={max_steps}", f"out={out}", "progress=false", "eval.video=false",
-           "mesh_keep=1.0", *extra]  # full meshes: the grid began before decimated rendering became grm-rl's default
+           f"max_steps={max_steps}", f"out={out}", "progress=false", "eval.video=false", *extra]
     log = out.parent / f"{mode}-s{seed}.log"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as f:
@@ -39,6 +40,28 @@ def run_one(task: str, mode: str, seed: int, episodes: int, max_steps: int, extr
     if proc.returncode != 0:
         print(f"FAILED {task} {mode} s{seed}: see {log}")
     return out
+
+
+def recipe(episodes: int, max_steps: int, extra: list[str]) -> dict:
+    """What every run of one grid shares: configs/rl.yaml's learner and rendering, the budget, overrides."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(Path(__file__).parents[1] / "configs" / "rl.yaml")
+    return {"sac": OmegaConf.to_container(cfg.sac), "mesh_keep": cfg.mesh_keep, "reward_scale": cfg.reward_scale,
+            "demo_ratio": cfg.demo.ratio, "episodes": episodes, "max_steps": max_steps, "extra": list(extra)}
+
+
+def check_recipe(current: dict) -> None:
+    """Refuse to mix runs of two recipes in one table: the grid spans sessions, defaults change."""
+    path = ROOT / "recipe.json"
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        if saved != current:
+            changed = sorted(k for k in current if saved.get(k) != current[k])
+            sys.exit(f"{ROOT} holds runs of another recipe (differs in {changed}); move it aside "
+                     f"(e.g. mv {ROOT} {ROOT}-old) to start a grid with the current one")
+    ROOT.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, indent=2) + "\n")
 
 
 def collect_results() -> dict:
@@ -98,6 +121,7 @@ def main() -> None:
     ap.add_argument("extra", nargs="*", help="more grm-rl overrides, e.g. sac.gradient_steps=2")
     args = ap.parse_args()
     if not args.report_only:
+        check_recipe(recipe(args.episodes, args.max_steps, args.extra))
         grid = [(t, m, s) for s in args.seeds for t in args.tasks for m in args.modes]
         with ThreadPoolExecutor(args.jobs) as pool:
             list(pool.map(lambda x: run_one(*x, args.episodes, args.max_steps, args.extra), grid))

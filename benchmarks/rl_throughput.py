@@ -2,8 +2,9 @@
 
     python benchmarks/rl_throughput.py [--steps 1500] [--mesh-keep 1.0 0.2]
 
-Both loops are the same `grm-rl` SAC setup (same network, one gradient step per env step,
-learning started from step 200) on drawer-close-v3; only the reward differs. grm_pbrs uses
+Both loops are the same `grm-rl` SAC setup (configs/rl.yaml's `sac` block: network, updates
+per env step, LayerNorm critics; learning started from step 200) on drawer-close-v3; only the
+reward differs. grm_pbrs uses
 the shipped GRM without adaptation (adaptation is a one-off cost, not a per-step one).
 They run one after the other in this process and are reported as a ratio. Rendering is most of
 the grm_pbrs cost on a CPU: `--mesh-keep` adds loops whose renderer draws decimated visual
@@ -26,14 +27,21 @@ from policies.rl_run import RLConfig, build_model, ensure_demo, make_vec_env
 from grm.shaping import GRMPotential, ShapedRewardVecEnv
 
 
+def sac_settings() -> dict:
+    """configs/rl.yaml's SAC block (what grm-rl trains with), started early and with a small buffer."""
+    from omegaconf import OmegaConf
+
+    sac = OmegaConf.to_container(OmegaConf.load(Path(__file__).parents[1] / "configs" / "rl.yaml").sac)
+    return {**sac, "learning_starts": 200, "buffer_size": 20000}
+
+
 def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: str, mesh_keep: float = 1.0) -> float:
     from grm.inference import RewardModel
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = RLConfig(task="drawer-close-v3", out=tmp, reward=mode, n_envs=n_envs, vec_env=vec_env, seed_buffer=False,
                        mesh_keep=mesh_keep,
-                       sac={"learning_starts": 200, "buffer_size": 20000, "gamma": 0.99, "train_freq": 1,
-                            "gradient_steps": 1})
+                       sac=sac_settings())
         potential, cameras, size = None, [], 64
         if mode == "grm_pbrs":
             rm = RewardModel.load(checkpoint)
@@ -41,7 +49,7 @@ def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: st
             cameras, size = rm.cameras, rm.image_size
             potential = GRMPotential(rm, n_envs)
         venv = make_vec_env(cfg, cameras, size)
-        env = ShapedRewardVecEnv(venv, mode, 0.99, potential)
+        env = ShapedRewardVecEnv(venv, mode, float(cfg.sac["gamma"]), potential)
         model = build_model(cfg, env, None, Path(tmp) / "tb")
         model.learn(total_timesteps=300)  # warm-up: imports, first gradient steps
         t0 = time.perf_counter()
@@ -66,7 +74,7 @@ def main() -> None:
     grm = {k: steps_per_s("grm_pbrs", args.steps, args.checkpoint, args.n_envs, args.vec_env, k) for k in args.mesh_keep}
     result = {"env_dense_steps_per_s": round(dense, 1),
               "grm_pbrs": [{"mesh_keep": k, "steps_per_s": round(v, 1), "ratio": round(v / dense, 3)} for k, v in grm.items()],
-              "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
+              "sac": sac_settings(), "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
               "cpu_count": os.cpu_count(), "machine": platform.machine()}
     print(f"{'loop':<26}{'env steps/s':>12}{'vs env_dense':>14}")
     print(f"{'env_dense':<26}{dense:>12.1f}{1.0:>14.2f}")

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from envs.tweezers.flat_pick_env import FlatPrivilegedHeuristic, FlatTweezerPickEnv
-from envs.tweezers.pick_env import ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
+from envs.tweezers.pick_env import TASK_VERSION, ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
 from policies.atomic_io import atomic_write
 from policies.demo_regularized_sac import DemoRegularizedSAC
 from policies.fixed_normalizer import normalizer_kwargs
@@ -30,6 +30,7 @@ def load_affordance(path: str | None):
     """The trained encoder as points -> (approach opening, contact opening, extent); None without a path."""
     if not path:
         return None
+    from envs.tweezers.scene import OPEN_ANGLE
     from policies.affordance import PointNet, openings_for
 
     net = PointNet()
@@ -43,7 +44,8 @@ def load_affordance(path: str | None):
         with torch.no_grad():
             extent = float(net(torch.from_numpy(pts)[None])[0])
         approach, contact = openings_for(extent)
-        return float(np.nan_to_num(approach, nan=0.3)), float(np.nan_to_num(contact, nan=0.3)), extent
+        # wider than the calibrated range: open fully, squeeze fully (what the heuristic does)
+        return float(np.nan_to_num(approach, nan=OPEN_ANGLE)), float(np.nan_to_num(contact, nan=0.0)), extent
     return estimate
 
 
@@ -139,10 +141,11 @@ def _heuristic_demos(path: Path, env, expert, episodes: int, seed: int) -> tuple
     if path.is_file():
         with np.load(path) as f:
             saved = {k: f[k] for k in f.files}
-        meta = {k: saved.pop(k) for k in ("success_rate", "episodes", "seed")}
+        meta = {k: saved.pop(k, -1) for k in ("success_rate", "episodes", "seed", "task_version")}
         if int(meta["episodes"]) == episodes and int(meta["seed"]) == seed \
-                and saved["obs"].shape[1:] == env.observation_space.shape:
+                and int(meta["task_version"]) == TASK_VERSION and saved["obs"].shape[1:] == env.observation_space.shape:
             return saved, float(meta["success_rate"])
     arrays, rate = demo_transitions_from(env, expert, episodes, seed)
-    atomic_write(path, lambda p: np.savez(p, **arrays, success_rate=rate, episodes=episodes, seed=seed))
+    atomic_write(path, lambda p: np.savez(p, **arrays, success_rate=rate, episodes=episodes, seed=seed,
+                                          task_version=TASK_VERSION))
     return arrays, rate

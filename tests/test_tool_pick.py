@@ -24,7 +24,16 @@ def test_doing_nothing_lifts_nothing_and_affordance_estimates_enter_the_observat
     env = TweezerPickEnv(affordance=lambda pts: (0.2, 0.1, 0.015))
     obs, _ = env.reset(seed=0, options={"object": (ObjectSpec("cylinder", 0.015), np.zeros(2))})
     np.testing.assert_allclose(obs[14:17], [0.2, 0.1, 0.015])
-    np.testing.assert_allclose(obs[17:20], obs[4:7] - obs[10:13], atol=1e-6)  # rear tip, object-centric
+    # rear tip relative to the anchor: centroid x, the near face in y (where the tips close), centre z
+    y = env.data.body("object").xpos[1]
+    np.testing.assert_allclose(env.anchor, [obs[10], y - 0.0075, obs[12]], atol=0.001)
+    np.testing.assert_allclose(obs[17:20], obs[4:7] - env.anchor, atol=1e-6)
+    # the opening action is anchored to the estimate: -1 squeezes past contact, +1 straddles
+    from envs.tweezers.pick_env import MARGIN, SQUEEZE, opening_action, opening_command
+    np.testing.assert_allclose([opening_command(-1, env.afford), opening_command(1, env.afford)],
+                               [0.1 - SQUEEZE - MARGIN, 0.2 + MARGIN])
+    assert abs(opening_action(opening_command(0.3, env.afford), env.afford) - 0.3) < 1e-12
+    assert (opening_command(-1), opening_command(1)) == (0.0, 0.3)  # no encoder: the hinge's range
     for _ in range(5):
         obs, reward, terminated, truncated, info = env.step(np.array([0, 0, 0, 1.0]))
     assert reward == 0.0 and not info["is_success"] and abs(info["lifted"]) < 0.003

@@ -45,5 +45,5 @@ class FlatPrivilegedHeuristic:
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         a = self.high(obs)
-        fingers = self.fingers(self.env.hand.observe(self.env.data, opening_command(a[3])))
+        fingers = self.fingers(self.env.hand.observe(self.env.data, opening_command(a[3], self.env.afford)))
         return np.concatenate([a[:3], fingers]).astype(np.float32)

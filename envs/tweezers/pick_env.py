@@ -1,18 +1,27 @@
 """The high-level task: pick an object off the table with the tweezers.
 
-One high-level step (0.2 s) names a waypoint for the rear tip relative to the perceived object
-centre (up to `REACH` per axis) and a tool opening: the arm's targets move toward the waypoint
-by at most 1 cm per axis, and the low-level controller (`OpeningPController` by default) drives
-the fingers toward the opening for 5 low-level steps. Object-relative waypoints stay the same
-from one placement to the next. The object (shape, size, aspect, yaw, a small offset) is drawn
-at each reset from `ObjectDistribution`. Observation (what a learned high level may read): arm
-targets (3), tool opening, rear and front tip positions (6), the object's centre and top height
-estimated once per episode from the depth point cloud (4: x, y from the visible points; the
-centre's height halfway between the top and the known table plane, since the cameras never see
-a rounded object's underside and its lowest visible point put the squeeze above a sphere's
-equator), the affordance encoder's approach and contact openings and extent (3; zeros without
-an encoder), and both tips relative to the perceived object centre (6: object-centric features).
-Success: the object's centre 4 cm above where it rested, the tool still held.
+One high-level step (0.2 s) names a waypoint for the rear tip and a tool opening: the arm's
+targets move toward the waypoint by at most 1 cm per axis, and the low-level controller
+(`OpeningPController` by default) drives the fingers toward the opening for 5 low-level steps.
+
+Both halves of the action are expressed in what the robot perceived, so one action means the
+same thing for every object: the waypoint is relative to the object's *anchor* (up to `REACH`
+per axis): its centroid in x, its near face in y (the side the rear tip goes behind; the tips
+close along y), its centre height in z. With an affordance encoder the opening is anchored to
+its estimate: -1 squeezes (the estimated contact opening less `SQUEEZE`), +1 straddles (the
+estimated approach opening), each widened by `MARGIN` so a privileged demonstrator can still
+command the true openings when the estimate is off; without one, [-1, 1] spans [0, OPEN_ANGLE].
+The object (shape, size, aspect, yaw, a small offset) is drawn at each reset from
+`ObjectDistribution`.
+
+Observation (what a learned high level may read): arm targets (3), tool opening, rear and front
+tip positions (6), the object's centre and top height estimated once per episode from the depth
+point cloud (4: x, y from the visible points; the centre's height halfway between the top and
+the known table plane, since the cameras never see a rounded object's underside and its lowest
+visible point put the squeeze above a sphere's equator), the affordance encoder's approach and
+contact openings and extent (3; zeros without an encoder), and both tips relative to the anchor
+(6: object-centric features). Success: the object's centre 4 cm above where it rested, the
+tool still held.
 """
 from __future__ import annotations
 
@@ -41,14 +50,29 @@ REACH = 0.08  # m: waypoint range per axis around the perceived object centre (a
 STEP = 0.01  # m: the most the arm's targets move per axis in one step
 
 
-def opening_command(a: float) -> float:
-    """The tool opening an action's opening entry commands: [-1, 1] -> [0, OPEN_ANGLE]."""
-    return (a + 1) / 2 * OPEN_ANGLE
+TASK_VERSION = 2  # bump when observations or actions change meaning: saved demos are then recollected
+SQUEEZE = 0.05  # rad: the grip commands this far past the contact opening
+MARGIN = 0.03  # rad: the anchored opening range reaches this far past the estimate (~3x its held-out error)
 
 
-def opening_action(goal: float) -> float:
+def opening_range(afford: np.ndarray | None) -> tuple[float, float]:
+    """The goal openings that actions -1 and +1 command (see the module docstring)."""
+    if afford is None or not np.any(afford):
+        return 0.0, OPEN_ANGLE
+    approach, contact = float(afford[0]), float(afford[1])
+    return max(0.0, contact - SQUEEZE - MARGIN), approach + MARGIN  # nothing to command past closed
+
+
+def opening_command(a: float, afford: np.ndarray | None = None) -> float:
+    """The tool opening an action's opening entry commands."""
+    lo, hi = opening_range(afford)
+    return lo + (a + 1) / 2 * (hi - lo)
+
+
+def opening_action(goal: float, afford: np.ndarray | None = None) -> float:
     """The action entry that commands opening `goal` (the inverse of `opening_command`)."""
-    return 2 * goal / OPEN_ANGLE - 1
+    lo, hi = opening_range(afford)
+    return 2 * (goal - lo) / (hi - lo) - 1
 
 
 @dataclass(frozen=True)
@@ -86,7 +110,7 @@ class TweezerPickEnv(gym.Env):
     def _drive_hand(self, a: np.ndarray) -> None:
         """The hand's part of an action: a goal opening for the low level, which runs `low_steps`
         steps toward it on the same observation and action it was trained with."""
-        goal = opening_command(a[0])
+        goal = opening_command(a[0], self.afford)
         for _ in range(self.low_steps):
             self.hand.apply(self.data, self.low_level(self.hand.observe(self.data, goal)))
             self._inner_step()
@@ -103,15 +127,15 @@ class TweezerPickEnv(gym.Env):
     def _obs(self) -> np.ndarray:
         rear, front = self.tips()
         targets = self.data.ctrl[self.arm]
-        centre = self.seen[:3]
         return np.concatenate([targets, [opening(self.data)], rear, front, self.seen, self.afford,
-                               rear - centre, front - centre]).astype(np.float32)
+                               rear - self.anchor, front - self.anchor]).astype(np.float32)
 
     def _perceive(self) -> None:
         """The object's centroid and top from the depth cameras (what a robot would have)."""
         pts = object_points(self.model, self.data)
         top = pts[:, 2].max() if len(pts) else TABLE_TOP
         self.seen = np.array([*pts[:, :2].mean(0), (top + TABLE_TOP) / 2, top]) if len(pts) else np.zeros(4)
+        self.anchor = np.array([self.seen[0], pts[:, 1].min() if len(pts) else 0.0, self.seen[2]])
         if self.affordance is not None and len(pts):
             self.afford = np.asarray(self.affordance(centre_footprint(pts)), dtype=np.float64)
         else:
@@ -141,7 +165,7 @@ class TweezerPickEnv(gym.Env):
     def step(self, action):
         a = np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64)), -1, 1)
         d = self.data
-        move = np.clip(self.seen[:3] + REACH * a[:3] - self.tips()[0], -STEP, STEP)  # toward the waypoint
+        move = np.clip(self.anchor + REACH * a[:3] - self.tips()[0], -STEP, STEP)  # toward the waypoint
         # world (dx, dy, dz) -> arm targets (ARTx = -x, ARTy = z, ARTz = y)
         delta = np.array([move[0], move[2], move[1]]) * ARM_SIGN
         d.ctrl[self.arm] = np.clip(d.ctrl[self.arm] + delta, self.arm_lo, self.arm_hi)
@@ -157,8 +181,14 @@ class TweezerPickEnv(gym.Env):
 class PrivilegedPickHeuristic:
     """Reads the simulator's object pose and true extent (which the learned policy may not):
     open to the approach opening, put the rear tip just behind the object, descend to its middle,
-    close past the contact opening, lift. Its waypoints are expressed, like any action, relative
-    to the object centre the robot perceived. Seeds the high level's replay buffer."""
+    close past the contact opening, lift. Its waypoints and openings are expressed, like any
+    action, relative to what the robot perceived (anchor, affordance estimate). Seeds the high
+    level's replay buffer.
+
+    Each phase is read off the current state alone (where the tips are, the opening, whether the
+    object rose), never from the history: a learner that drifts off the demonstrated path (closes
+    early in the air, descends beside the object) is told how to recover, so the same heuristic
+    labels its states for DAgger."""
 
     def __init__(self, env: TweezerPickEnv):
         self.env = env
@@ -174,15 +204,19 @@ class PrivilegedPickHeuristic:
         p = env.data.body("object").xpos
         rear, _ = env.tips()
         behind = np.array([p[0], p[1] - obj.extent_y() / 2 - 0.004])
-        lifted = float(p[2]) - env.rest_z
-        close = opening(env.data) < approach - 0.02 or lifted > 0.005
-        if not close and np.abs(behind - rear[:2]).max() > 0.003:
-            waypoint, grip = [*behind, rear[2]], approach  # line up above the object
-        elif not close and rear[2] > p[2] + 0.002:
-            waypoint, grip = [*behind, p[2]], approach  # descend to its middle
-        elif opening(env.data) > contact - 0.03 and lifted < 0.005:
-            waypoint, grip = [*behind, p[2]], contact - 0.05  # squeeze
+        miss = np.abs(behind - rear[:2]).max()
+        lifted = float(p[2]) - env.rest_z > 0.005
+        at_depth = rear[2] <= p[2] + 0.002
+        is_open = opening(env.data) >= approach - 0.02
+        if lifted or (at_depth and opening(env.data) <= contact - 0.03):
+            waypoint, grip = [*rear[:2], env.rest_z + LIFT + 0.03], contact - SQUEEZE  # gripped: lift straight up
+        elif at_depth and (not is_open or miss <= 0.005):
+            waypoint, grip = [*behind, p[2]], contact - SQUEEZE  # tips around its middle: squeeze (it may slide)
+        elif at_depth:
+            waypoint, grip = [*rear[:2], env.seen[3] + 0.01], approach  # open beside it: rise clear first
+        elif miss <= 0.003 and is_open:
+            waypoint, grip = [*behind, p[2]], approach  # above it and open: descend to its middle
         else:
-            waypoint, grip = [*behind, env.rest_z + LIFT + 0.03], contact - 0.05  # lift
-        a = np.clip((np.asarray(waypoint) - env.seen[:3]) / REACH, -1, 1)
-        return np.append(a, opening_action(grip)).astype(np.float32)
+            waypoint, grip = [*behind, max(rear[2], env.seen[3] + 0.01)], approach  # open, line up above
+        a = np.clip((np.asarray(waypoint) - env.anchor) / REACH, -1, 1)
+        return np.append(a, np.clip(opening_action(grip, env.afford), -1, 1)).astype(np.float32)

@@ -1,0 +1,24 @@
+"""The learning-curve grid spans sessions: runs of two recipes must not end up in one table."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+
+def _grid_module():
+    path = Path(__file__).parents[1] / "benchmarks" / "rl_curves.py"
+    spec = importlib.util.spec_from_file_location("rl_curves", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_grid_refuses_to_mix_runs_of_another_recipe(tmp_path, monkeypatch):
+    grid = _grid_module()
+    monkeypatch.setattr(grid, "ROOT", tmp_path / "rl_curves")
+    current = grid.recipe(150, 150, [])
+    assert current["sac"]["gradient_steps"] >= 1 and 0 < current["mesh_keep"] <= 1  # read from configs/rl.yaml
+    grid.check_recipe(current)  # a new grid records its recipe
+    grid.check_recipe(current)  # the same recipe resumes
+    with pytest.raises(SystemExit, match=r"another recipe \(differs in \['episodes', 'extra'\]\)"):
+        grid.check_recipe(grid.recipe(100, 150, ["sac.learning_rate=1e-4"]))
