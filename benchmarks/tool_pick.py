@@ -31,8 +31,12 @@ def run_split(dists, episodes: int, seed: int, model, affordance, flat: bool, lo
     """One split: episode k draws from dists[k % len(dists)] with reset seed seed + k."""
     from policies.tool_high_level import make_pick_env
 
-    return [run_pick_episode(make_pick_env(dists[k % len(dists)], flat, affordance, low_level), model, seed + k)
-            for k in range(episodes)]
+    rows = []
+    for k in range(episodes):
+        env = make_pick_env(dists[k % len(dists)], flat, affordance, low_level)
+        rows.append(run_pick_episode(env, model, seed + k))
+        env.close()  # its depth cameras' renderers
+    return rows
 
 
 def by_bin(rows: list[dict]) -> dict:

@@ -121,6 +121,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     model.fit_critic(cfg.critic_steps, cfg.batch_size)
     model.learn(cfg.steps, progress_bar=cfg.progress, reset_num_timesteps=False)
     atomic_write(ckpt, model.save)
+    env.close()
     log.update(bc_error_after_sac=model.clone(0),  # how far SAC moved the actor from the demos
                env_steps=model.replay_buffer.size(), sac_steps=cfg.steps,
                labelled_states=len(model.demo_actions))

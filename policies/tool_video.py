@@ -53,6 +53,7 @@ def record_pick_videos(cfg: VideoConfig) -> list[dict]:
         row = run_pick_episode(env, model, cfg.seed + k)
         for r in renderer:
             r.close()
+        env.close()
         outcome = "success" if row["success"] else "fail"
         path = Path(cfg.out) / f"{cfg.policy}-{cfg.split}-{k}-{row['shape']}-{row['extent'] * 100:.1f}cm-{outcome}.mp4"
         write_progress_video(tile_views(np.stack(frames), scale=1), np.array(lift), path, cfg.fps, label="lift")

@@ -18,6 +18,8 @@ def test_privileged_heuristic_picks_a_box_and_the_observation_is_what_a_robot_se
         if info["is_success"] or terminated or truncated:
             break
     assert info["is_success"] and reward == 1.0 and info["lifted"] > 0.04
+    assert abs(obs[-1] - info["lifted"]) < 0.005  # the cameras, looking again each step, see it rise
+    env.close()
 
 
 def test_doing_nothing_lifts_nothing_and_affordance_estimates_enter_the_observation():
@@ -37,6 +39,27 @@ def test_doing_nothing_lifts_nothing_and_affordance_estimates_enter_the_observat
     for _ in range(5):
         obs, reward, terminated, truncated, info = env.step(np.array([0, 0, 0, 1.0]))
     assert reward == 0.0 and not info["is_success"] and abs(info["lifted"]) < 0.003
+    assert np.abs(obs[-3:]).max() < 0.003  # and the object is seen where it was
+    env.close()
+
+
+def _extent_measuring_pointnet(PointNet):
+    """A PointNet set by hand to output the y-extent of the points it sees (max y - min y): a
+    stand-in for the trained encoder (the pick task anchors its openings to the estimate)."""
+    import torch
+
+    net = PointNet()
+    with torch.no_grad():
+        for layer in [*net.point, *net.head]:
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.zero_()
+                layer.bias.zero_()
+        net.point[0].weight[0, 1], net.point[0].weight[1, 1] = 1.0, -1.0  # relu(y), relu(-y)
+        net.point[2].weight[0, 0] = net.point[2].weight[1, 1] = 1.0
+        net.point[4].weight[0, 0] = net.point[4].weight[1, 1] = 1.0  # max pool: max y, -min y
+        net.head[0].weight[0, 0] = net.head[0].weight[0, 1] = 1.0
+        net.head[2].weight[0, 0] = 1.0
+    return net
 
 
 def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
@@ -47,10 +70,11 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     from policies.affordance import PointNet
     from policies.tool_high_level import HighLevelConfig, load_affordance, train_high_level
 
-    torch.save(PointNet().state_dict(), tmp_path / "aff.pt")
+    torch.save(_extent_measuring_pointnet(PointNet).state_dict(), tmp_path / "aff.pt")
     estimate = load_affordance(str(tmp_path / "aff.pt"))
-    approach, contact, _ = estimate(np.random.default_rng(0).normal(0, 0.01, (100, 3)))
-    assert 0.0 <= contact <= approach <= 0.3
+    pts = np.random.default_rng(0).uniform(-0.008, 0.008, (100, 3))
+    approach, contact, extent = estimate(pts - [0, pts[:, 1].mean(), 0])
+    assert abs(extent - np.ptp(pts[:, 1])) < 1e-6 and 0.0 < contact < approach < 0.3
     ckpt = train_high_level(HighLevelConfig(out=str(tmp_path / "high"), steps=30, seed_episodes=1, bc_steps=20,
                                             dagger_rounds=1, dagger_episodes=1, dagger_bc_steps=10, critic_steps=5,
                                             affordance=str(tmp_path / "aff.pt"), batch_size=16, net_arch=[16, 16],
@@ -75,8 +99,8 @@ def test_flat_baseline_drives_the_fingers_itself_and_its_heuristic_picks():
 
     env = FlatTweezerPickEnv(ObjectDistribution(("cylinder",), (0.014, 0.015)))
     obs, _ = env.reset(seed=1)
-    assert env.action_space.shape == (9,) and obs.shape == env.observation_space.shape == (29,)
-    np.testing.assert_allclose(obs[23:], env.data.qpos[env.hand.qpos_ids], atol=1e-6)
+    assert env.action_space.shape == (9,) and obs.shape == env.observation_space.shape == (32,)
+    np.testing.assert_allclose(obs[26:], env.data.qpos[env.hand.qpos_ids], atol=1e-6)
     before = env.data.ctrl[env.hand.act_ids].copy()
     env.step(np.array([0, 0, 0, 1, 1, 1, 1, 1, 1], dtype=np.float32))  # flex: targets rise, no low level
     np.testing.assert_allclose(env.data.ctrl[env.hand.act_ids],
@@ -88,6 +112,7 @@ def test_flat_baseline_drives_the_fingers_itself_and_its_heuristic_picks():
         if info["is_success"] or terminated or truncated:
             break
     assert info["is_success"]
+    env.close()
 
 
 def test_pick_video_films_every_low_level_period(tmp_path):

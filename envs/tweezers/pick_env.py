@@ -15,13 +15,15 @@ The object (shape, size, aspect, yaw, a small offset) is drawn at each reset fro
 `ObjectDistribution`.
 
 Observation (what a learned high level may read): arm targets (3), tool opening, rear and front
-tip positions (6), the object's centre and top height estimated once per episode from the depth
+tip positions (6), the object's centre and top height estimated at reset from the depth
 point cloud (4: x, y from the visible points; the centre's height halfway between the top and
 the known table plane, since the cameras never see a rounded object's underside and its lowest
 visible point put the squeeze above a sphere's equator), the affordance encoder's approach and
-contact openings and extent (3; zeros without an encoder), and both tips relative to the anchor
-(6: object-centric features). Success: the object's centre 4 cm above where it rested, the
-tool still held.
+contact openings and extent (3; zeros without an encoder), both tips relative to the anchor
+(6: object-centric features), and how far the object's visible centroid (x, y) and top moved
+since reset, from the same cameras looking again after every step (3: whether it rose with the
+tips or was nudged; the object frame itself stays where it was first seen). Success: the
+object's centre 4 cm above where it rested, the tool still held.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from envs.tweezers.point_cloud import centre_footprint, object_points
+from envs.tweezers.point_cloud import ObjectCameras, centre_footprint
 from envs.tweezers.scene import (
     OPEN_ANGLE,
     TABLE_TOP,
@@ -50,7 +52,7 @@ REACH = 0.08  # m: waypoint range per axis around the perceived object centre (a
 STEP = 0.01  # m: the most the arm's targets move per axis in one step
 
 
-TASK_VERSION = 2  # bump when observations or actions change meaning: saved demos are then recollected
+TASK_VERSION = 3  # bump when observations or actions change meaning: saved demos are then recollected
 SQUEEZE = 0.05  # rad: the grip commands this far past the contact opening
 MARGIN = 0.03  # rad: the anchored opening range reaches this far past the estimate (~3x its held-out error)
 
@@ -99,8 +101,9 @@ class TweezerPickEnv(gym.Env):
         self.low_level = low_level or OpeningPController()
         self.affordance = affordance  # callable(points (N, 3)) -> (approach, contact, extent), or None
         self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (23,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (26,), np.float32)
         self.model = None
+        self.cameras = None
         self.on_inner_step = None
 
     # -------------------------------------------------------------- helpers
@@ -128,11 +131,20 @@ class TweezerPickEnv(gym.Env):
         rear, front = self.tips()
         targets = self.data.ctrl[self.arm]
         return np.concatenate([targets, [opening(self.data)], rear, front, self.seen, self.afford,
-                               rear - self.anchor, front - self.anchor]).astype(np.float32)
+                               rear - self.anchor, front - self.anchor, self.moved]).astype(np.float32)
+
+    def _track(self) -> None:
+        """Look again: how far the object's visible centroid (x, y) and top moved since reset. It
+        tells a learner whether the object rose with the tips or was nudged (a hidden object
+        keeps the last reading)."""
+        pts = self.cameras.points(self.data)
+        if len(pts):
+            self.moved = np.array([*(pts[:, :2].mean(0) - self.seen[:2]), pts[:, 2].max() - self.seen[3]])
 
     def _perceive(self) -> None:
         """The object's centroid and top from the depth cameras (what a robot would have)."""
-        pts = object_points(self.model, self.data)
+        pts = self.cameras.points(self.data)
+        self.moved = np.zeros(3)
         top = pts[:, 2].max() if len(pts) else TABLE_TOP
         self.seen = np.array([*pts[:, :2].mean(0), (top + TABLE_TOP) / 2, top]) if len(pts) else np.zeros(4)
         self.anchor = np.array([self.seen[0], pts[:, 1].min() if len(pts) else 0.0, self.seen[2]])
@@ -158,6 +170,8 @@ class TweezerPickEnv(gym.Env):
         self.held = True
         self._run(100)
         self.rest_z = float(d.body("object").xpos[2])
+        self.close()
+        self.cameras = ObjectCameras(m)
         self._perceive()
         self.steps = 0
         return self._obs(), {"object": self.obj, "is_success": False}
@@ -170,12 +184,18 @@ class TweezerPickEnv(gym.Env):
         delta = np.array([move[0], move[2], move[1]]) * ARM_SIGN
         d.ctrl[self.arm] = np.clip(d.ctrl[self.arm] + delta, self.arm_lo, self.arm_hi)
         self._drive_hand(a[3:])
+        self._track()
         self.steps += 1
         lifted = float(d.body("object").xpos[2]) - self.rest_z
         success = self.held and lifted > LIFT
         reward = float(success) + 0.0
         info = {"is_success": success, "lifted": lifted, "dropped": not self.held}
         return self._obs(), reward, not self.held, self.steps >= self.max_steps, info
+
+    def close(self) -> None:
+        if self.cameras is not None:
+            self.cameras.close()
+            self.cameras = None
 
 
 class PrivilegedPickHeuristic:
