@@ -10,8 +10,9 @@ def test_privileged_heuristic_picks_a_box_and_the_observation_is_what_a_robot_se
     obs, info = env.reset(seed=3)
     assert env.observation_space.contains(obs)
     obj_xy = env.data.body("object").xpos[:2]
-    np.testing.assert_allclose(obs[10:12], obj_xy, atol=0.004)  # centroid from the depth clouds
-    np.testing.assert_allclose(obs[12], env.data.body("object").xpos[2], atol=0.002)  # centre: top and table
+    np.testing.assert_allclose(env.seen[:2], obj_xy, atol=0.004)  # centroid from the depth clouds
+    np.testing.assert_allclose(env.seen[2], env.data.body("object").xpos[2], atol=0.002)  # centre: top and table
+    np.testing.assert_allclose(obs[7], env.seen[3] - env.seen[2], atol=1e-6)  # its half-height
     policy = PrivilegedPickHeuristic(env)
     for _ in range(env.max_steps):
         obs, reward, terminated, truncated, info = env.step(policy(obs))
@@ -25,11 +26,13 @@ def test_privileged_heuristic_picks_a_box_and_the_observation_is_what_a_robot_se
 def test_doing_nothing_lifts_nothing_and_affordance_estimates_enter_the_observation():
     env = TweezerPickEnv(affordance=lambda pts: (0.2, 0.1, 0.015))
     obs, _ = env.reset(seed=0, options={"object": (ObjectSpec("cylinder", 0.015), np.zeros(2))})
-    np.testing.assert_allclose(obs[14:17], [0.2, 0.1, 0.015])
-    # rear tip relative to the anchor: centroid x, the near face in y (where the tips close), centre z
+    np.testing.assert_allclose(env.afford, [0.2, 0.1, 0.015])
+    # tips relative to the anchor: centroid x, the near face in y (where the tips close), centre z
     y = env.data.body("object").xpos[1]
-    np.testing.assert_allclose(env.anchor, [obs[10], y - 0.0075, obs[12]], atol=0.001)
-    np.testing.assert_allclose(obs[17:20], obs[4:7] - env.anchor, atol=1e-6)
+    np.testing.assert_allclose(env.anchor, [env.seen[0], y - 0.0075, env.seen[2]], atol=0.001)
+    rear, front = env.tips()
+    np.testing.assert_allclose(obs[1:7], np.concatenate([rear, front]) - np.tile(env.anchor, 2), atol=1e-6)
+    assert obs[0] > 0.25  # the opening: the spring holds the tool open
     # the opening action is anchored to the estimate: -1 squeezes past contact, +1 straddles
     from envs.tweezers.pick_env import MARGIN, SQUEEZE, opening_action, opening_command
     np.testing.assert_allclose([opening_command(-1, env.afford), opening_command(1, env.afford)],
@@ -99,8 +102,9 @@ def test_flat_baseline_drives_the_fingers_itself_and_its_heuristic_picks():
 
     env = FlatTweezerPickEnv(ObjectDistribution(("cylinder",), (0.014, 0.015)))
     obs, _ = env.reset(seed=1)
-    assert env.action_space.shape == (9,) and obs.shape == env.observation_space.shape == (32,)
-    np.testing.assert_allclose(obs[26:], env.data.qpos[env.hand.qpos_ids], atol=1e-6)
+    assert env.action_space.shape == (9,) and obs.shape == env.observation_space.shape == (20,)
+    np.testing.assert_allclose(obs[11:14], env.afford)  # the fingers must know how far to close
+    np.testing.assert_allclose(obs[14:], env.data.qpos[env.hand.qpos_ids], atol=1e-6)
     before = env.data.ctrl[env.hand.act_ids].copy()
     env.step(np.array([0, 0, 0, 1, 1, 1, 1, 1, 1], dtype=np.float32))  # flex: targets rise, no low level
     np.testing.assert_allclose(env.data.ctrl[env.hand.act_ids],

@@ -1,8 +1,10 @@
 """The flat baseline of the pick task: one policy moves the arm and the six index/middle
 flexion targets directly, with no goal opening in between and no low level.
 
-Same scene, objects, step length, success test and observation as `TweezerPickEnv` (affordance
-estimate included), plus the finger angles it now has to control; the action is the same
+Same scene, objects, step length and success test as `TweezerPickEnv`; its observation adds
+the affordance encoder's estimate (approach and contact openings, extent: without a goal
+opening in between, the fingers must know how far to close) and the finger angles it now has
+to control; the action is the same
 object-relative arm waypoint (3) + 6 finger-target moves, each applied on every one of the
 `low_steps` inner steps (the same finger speed limit the low level has).
 `FlatPrivilegedHeuristic` is the hierarchical heuristic with a P controller on the fingers
@@ -22,7 +24,7 @@ class FlatTweezerPickEnv(TweezerPickEnv):
         super().__init__(*args, **kwargs)
         n = len(FINGER_JOINTS)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (3 + n,), np.float32)
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.observation_space.shape[0] + n,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.observation_space.shape[0] + 3 + n,), np.float32)
 
     def _drive_hand(self, a: np.ndarray) -> None:
         for _ in range(self.low_steps):
@@ -30,7 +32,7 @@ class FlatTweezerPickEnv(TweezerPickEnv):
             self._inner_step()
 
     def _obs(self) -> np.ndarray:
-        return np.concatenate([super()._obs(), self.data.qpos[self.hand.qpos_ids]]).astype(np.float32)
+        return np.concatenate([super()._obs(), self.afford, self.data.qpos[self.hand.qpos_ids]]).astype(np.float32)
 
 
 class FlatPrivilegedHeuristic:

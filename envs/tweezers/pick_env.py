@@ -14,16 +14,19 @@ command the true openings when the estimate is off; without one, [-1, 1] spans [
 The object (shape, size, aspect, yaw, a small offset) is drawn at each reset from
 `ObjectDistribution`.
 
-Observation (what a learned high level may read): arm targets (3), tool opening, rear and front
-tip positions (6), the object's centre and top height estimated at reset from the depth
-point cloud (4: x, y from the visible points; the centre's height halfway between the top and
-the known table plane, since the cameras never see a rounded object's underside and its lowest
-visible point put the squeeze above a sphere's equator), the affordance encoder's approach and
-contact openings and extent (3; zeros without an encoder), both tips relative to the anchor
-(6: object-centric features), and how far the object's visible centroid (x, y) and top moved
-since reset, from the same cameras looking again after every step (3: whether it rose with the
-tips or was nudged; the object frame itself stays where it was first seen). Success: the
-object's centre 4 cm above where it rested, the tool still held.
+Observation (what a learned high level may read; object-centric, so nothing in it names where
+the object stands or how big it is beyond what the action needs): the tool opening, both tips
+relative to the anchor (6), the object's top above the anchor (its half-height, from the depth
+cloud: how high to line up), and how far its visible centroid (x, y) and top moved since reset
+(3), from the same cameras looking again after every step (whether it rose with the tips or was
+nudged; the anchor itself stays where the object was first seen). The object's size reaches
+the policy through the anchors alone: an earlier observation that also held absolute positions
+and the encoder's estimates cloned to 0.80 on training objects but 0.20 on held-out sizes, the
+network extrapolating from inputs it had never seen. The anchor comes from the depth point
+cloud at reset: x, y from the visible points, the centre's height halfway between the top and
+the known table plane (the cameras never see a rounded object's underside; its lowest visible
+point put the squeeze above a sphere's equator). Success: the object's centre 4 cm above where
+it rested, the tool still held.
 """
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ REACH = 0.08  # m: waypoint range per axis around the perceived object centre (a
 STEP = 0.01  # m: the most the arm's targets move per axis in one step
 
 
-TASK_VERSION = 3  # bump when observations or actions change meaning: saved demos are then recollected
+TASK_VERSION = 4  # bump when observations or actions change meaning: saved demos are then recollected
 SQUEEZE = 0.05  # rad: the grip commands this far past the contact opening
 MARGIN = 0.03  # rad: the anchored opening range reaches this far past the estimate (~3x its held-out error)
 
@@ -101,7 +104,7 @@ class TweezerPickEnv(gym.Env):
         self.low_level = low_level or OpeningPController()
         self.affordance = affordance  # callable(points (N, 3)) -> (approach, contact, extent), or None
         self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (26,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (11,), np.float32)
         self.model = None
         self.cameras = None
         self.on_inner_step = None
@@ -129,9 +132,8 @@ class TweezerPickEnv(gym.Env):
 
     def _obs(self) -> np.ndarray:
         rear, front = self.tips()
-        targets = self.data.ctrl[self.arm]
-        return np.concatenate([targets, [opening(self.data)], rear, front, self.seen, self.afford,
-                               rear - self.anchor, front - self.anchor, self.moved]).astype(np.float32)
+        return np.concatenate([[opening(self.data)], rear - self.anchor, front - self.anchor,
+                               [self.seen[3] - self.anchor[2]], self.moved]).astype(np.float32)
 
     def _track(self) -> None:
         """Look again: how far the object's visible centroid (x, y) and top moved since reset. It
