@@ -4,9 +4,9 @@ flexion targets directly, with no goal opening in between and no low level.
 Same scene, objects, step length and success test as `TweezerPickEnv`; its observation adds
 the affordance encoder's estimate (approach and contact openings, extent: without a goal
 opening in between, the fingers must know how far to close) and the finger angles it now has
-to control; the action is the same
-object-relative arm waypoint (3) + 6 finger-target moves, each applied on every one of the
-`low_steps` inner steps (the same finger speed limit the low level has).
+to control. The action is the same object-relative arm waypoint (3) + 6 finger-target moves,
+each applied on every one of the `low_steps` inner steps (the same finger speed limit the low
+level has).
 `FlatPrivilegedHeuristic` is the hierarchical heuristic with a P controller on the fingers
 folded in, so both tasks get demonstrations of the same behaviour.
 """
