@@ -56,7 +56,7 @@ class HighLevelConfig:
     seed: int = 0
     seed_episodes: int = 60
     bc_steps: int = 20000
-    dagger_rounds: int = 0
+    dagger_rounds: int = 2
     dagger_episodes: int = 20
     dagger_bc_steps: int = 5000
     critic_steps: int = 2000

@@ -35,7 +35,15 @@ def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str 
     if not path.is_file():
         raise FileNotFoundError(f"{name}: {path} not found (train it: tool-train-high out={path.parent}"
                                 f"{' flat=true' if flat else ''})")
-    return flat, SAC.load(path, device="cpu")
+    model = SAC.load(path, device="cpu")
+    from policies.tool_high_level import make_pick_env
+
+    expected = make_pick_env(SPLITS["train"][0], flat).observation_space.shape
+    if model.observation_space.shape != expected:
+        raise ValueError(f"{name}: {path} was trained on a {model.observation_space.shape[0]}-d observation, the pick "
+                         f"task now gives {expected[0]} (an earlier version of the task); retrain it: "
+                         f"tool-train-high out={path.parent}{' flat=true' if flat else ''}")
+    return flat, model
 
 
 def run_pick_episode(env: TweezerPickEnv, model, seed: int) -> dict:

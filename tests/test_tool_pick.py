@@ -141,3 +141,13 @@ def test_unknown_pick_policy_or_missing_model_is_refused(tmp_path):
         load_pick_policy("greedy")
     with pytest.raises(FileNotFoundError, match="tool-train-high"):
         load_pick_policy("flat", flat_dir=str(tmp_path))
+    import gymnasium as gym
+    from stable_baselines3 import SAC
+
+    class OldTask(gym.Env):  # a model of an earlier pick task: another observation size
+        observation_space = gym.spaces.Box(-1, 1, (23,), np.float32)
+        action_space = gym.spaces.Box(-1, 1, (4,), np.float32)
+
+    SAC("MlpPolicy", OldTask(), policy_kwargs={"net_arch": [8]}, device="cpu").save(tmp_path / "model.zip")
+    with pytest.raises(ValueError, match="23-d observation.*now gives 11.*retrain"):
+        load_pick_policy("hierarchical", high_dir=str(tmp_path))

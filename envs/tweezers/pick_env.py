@@ -20,9 +20,9 @@ relative to the anchor (6), the object's top above the anchor (its half-height, 
 cloud: how high to line up), and how far its visible centroid (x, y) and top moved since reset
 (3), from the same cameras looking again after every step (whether it rose with the tips or was
 nudged; the anchor itself stays where the object was first seen). The object's size reaches
-the policy through the anchors alone: an earlier observation that also held absolute positions
-and the encoder's estimates cloned to 0.80 on training objects but 0.20 on held-out sizes, the
-network extrapolating from inputs it had never seen. The anchor comes from the depth point
+the policy through the anchors alone: with absolute positions and the encoder's estimates in
+the observation as well, clones generalized worse to held-out sizes (the network extrapolated
+from inputs it had never seen). The anchor comes from the depth point
 cloud at reset: x, y from the visible points, the centre's height halfway between the top and
 the known table plane (the cameras never see a rounded object's underside; its lowest visible
 point put the squeeze above a sphere's equator). Success: the object's centre 4 cm above where
