@@ -67,14 +67,15 @@ def main() -> None:
     ap.add_argument("--vec-env", default="dummy")
     ap.add_argument("--mesh-keep", type=float, nargs="+", default=[1.0, 0.2],
                     help="grm_pbrs loops to run: share of visual-mesh faces rendered (1.0 = full meshes)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (grm-rl's `threads`)")
     ap.add_argument("--out", default="benchmarks/results/rl_throughput.json")
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     dense = steps_per_s("env_dense", args.steps, args.checkpoint, args.n_envs, args.vec_env)
     grm = {k: steps_per_s("grm_pbrs", args.steps, args.checkpoint, args.n_envs, args.vec_env, k) for k in args.mesh_keep}
     result = {"env_dense_steps_per_s": round(dense, 1),
               "grm_pbrs": [{"mesh_keep": k, "steps_per_s": round(v, 1), "ratio": round(v / dense, 3)} for k, v in grm.items()],
-              "sac": sac_settings(), "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
+              "sac": sac_settings(), "threads": args.threads, "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
               "cpu_count": os.cpu_count(), "machine": platform.machine()}
     print(f"{'loop':<26}{'env steps/s':>12}{'vs env_dense':>14}")
     print(f"{'env_dense':<26}{dense:>12.1f}{1.0:>14.2f}")

@@ -40,7 +40,7 @@ class RLConfig:
     algo: str = "sac"
     reward: str = "grm_pbrs"
     seed: int = 0
-    episodes: int = 150  # training budget
+    episodes: int = 80  # training budget (configs/rl.yaml)
     max_steps: int = 150
     n_envs: int = 1
     vec_env: str = "dummy"  # dummy | subproc
