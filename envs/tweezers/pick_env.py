@@ -51,10 +51,8 @@ from envs.tweezers.tool_env import FingerInterface
 ARM = ("ARTx", "ARTy", "ARTz")
 ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy, ARTz
 LIFT = 0.04
-REACH = 0.08  # m: waypoint range per axis around the perceived object centre (action +-1)
+REACH = 0.08  # m: waypoint range per axis around the object's anchor (action +-1)
 STEP = 0.01  # m: the most the arm's targets move per axis in one step
-
-
 TASK_VERSION = 4  # bump when observations or actions change meaning: saved demos are then recollected
 SQUEEZE = 0.05  # rad: the grip commands this far past the contact opening
 MARGIN = 0.03  # rad: the anchored opening range reaches this far past the estimate (~3x its held-out error)
