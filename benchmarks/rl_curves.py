@@ -46,7 +46,9 @@ def recipe(episodes: int, max_steps: int, extra: list[str]) -> dict:
     """What every run of one grid shares: configs/rl.yaml's learner and rendering, the budget, overrides."""
     from omegaconf import OmegaConf
 
-    cfg = OmegaConf.load(Path(__file__).parents[1] / "configs" / "rl.yaml")
+    from policies.rl_run import rl_defaults
+
+    cfg = rl_defaults()
     return {"sac": OmegaConf.to_container(cfg.sac), "mesh_keep": cfg.mesh_keep, "reward_scale": cfg.reward_scale,
             "demo_ratio": cfg.demo.ratio, "episodes": episodes, "max_steps": max_steps, "extra": list(extra)}
 

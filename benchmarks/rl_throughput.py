@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from policies.rl_run import RLConfig, build_model, ensure_demo, make_vec_env
+from policies.rl_run import RLConfig, build_model, ensure_demo, make_vec_env, rl_defaults
 from grm.shaping import GRMPotential, ShapedRewardVecEnv
 
 
@@ -31,7 +31,7 @@ def sac_settings() -> dict:
     """configs/rl.yaml's SAC block (what grm-rl trains with), started early and with a small buffer."""
     from omegaconf import OmegaConf
 
-    sac = OmegaConf.to_container(OmegaConf.load(Path(__file__).parents[1] / "configs" / "rl.yaml").sac)
+    sac = OmegaConf.to_container(rl_defaults().sac)
     return {**sac, "learning_starts": 200, "buffer_size": 20000}
 
 

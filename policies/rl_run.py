@@ -30,6 +30,14 @@ from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv
 from policies.atomic_io import atomic_write
 
 log = logging.getLogger("grm-rl")
+
+
+def rl_defaults():
+    """configs/rl.yaml as grm-rl reads its defaults (an OmegaConf node), for benchmarks that must
+    run or record the same recipe."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.load(Path(__file__).parents[1] / "configs" / "rl.yaml")
 GRM_MODES = ("grm_pbrs", "grm_naive")
 
 

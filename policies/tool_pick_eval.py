@@ -32,17 +32,16 @@ def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str 
     from stable_baselines3 import SAC
 
     path = Path(flat_dir if flat else high_dir) / file
+    retrain = f"tool-train-high out={path.parent}{' flat=true' if flat else ''}"
     if not path.is_file():
-        raise FileNotFoundError(f"{name}: {path} not found (train it: tool-train-high out={path.parent}"
-                                f"{' flat=true' if flat else ''})")
+        raise FileNotFoundError(f"{name}: {path} not found (train it: {retrain})")
     model = SAC.load(path, device="cpu")
     from policies.tool_high_level import make_pick_env
 
     expected = make_pick_env(SPLITS["train"][0], flat).observation_space.shape
     if model.observation_space.shape != expected:
         raise ValueError(f"{name}: {path} was trained on a {model.observation_space.shape[0]}-d observation, the pick "
-                         f"task now gives {expected[0]} (an earlier version of the task); retrain it: "
-                         f"tool-train-high out={path.parent}{' flat=true' if flat else ''}")
+                         f"task now gives {expected[0]} (an earlier version of the task); retrain it: {retrain}")
     return flat, model
 
 
