@@ -44,24 +44,44 @@ class MetaWorldObservation:
 
 
 class JointStateObservation:
-    """[q (policy order), qd if configured, goal vector if configured]."""
+    """[q (policy order), qd if configured, last commanded targets if configured, tool joint
+    positions then velocities if any, goal vector if configured].
+
+    Goal-conditioned policies (SB3 dict observations, as HER trains them) get the same numbers as
+    {observation: all but the goal, achieved_goal: the tool joints' positions, desired_goal: goal}
+    (`goal_dict`): e.g. the tweezer low level, whose goal is the tool's opening."""
 
     def __init__(self, profile: RobotProfile):
-        self.velocity = profile.observation.include_velocity
-        self.goal_size = profile.observation.goal_size
-        self.size = len(profile.joints) * (2 if self.velocity else 1) + self.goal_size
+        o = profile.observation
+        self.velocity, self.targets, self.tools = o.include_velocity, o.include_targets, len(o.tool_joints)
+        self.goal_size = o.goal_size
+        n = len(profile.joints)
+        self.size = n * (1 + self.velocity + self.targets) + 2 * self.tools + self.goal_size
+        self.tool_at = n * (1 + self.velocity + self.targets)  # where the tool positions start
 
     def reset(self) -> None:
         pass
 
-    def build(self, q: np.ndarray, qd: np.ndarray, goal: np.ndarray | None) -> np.ndarray:
+    def build(self, q: np.ndarray, qd: np.ndarray, goal: np.ndarray | None, targets: np.ndarray | None = None,
+              tool_q: np.ndarray | None = None, tool_qd: np.ndarray | None = None) -> np.ndarray:
         parts = [q] + ([qd] if self.velocity else [])
+        if self.targets:
+            parts.append(np.asarray(targets, dtype=np.float64))
+        if self.tools:
+            parts += [np.asarray(tool_q, dtype=np.float64), np.asarray(tool_qd, dtype=np.float64)]
         if self.goal_size:
             goal = np.asarray(goal, dtype=np.float64)
             if goal.shape != (self.goal_size,):
                 raise ValueError(f"goal of shape {goal.shape}, profile expects ({self.goal_size},)")
             parts.append(goal)
         return np.concatenate(parts)
+
+    def goal_dict(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        if not (self.tools and self.goal_size):
+            raise ValueError("a goal-conditioned policy needs a profile with tool_joints (achieved goal) and a goal")
+        n = self.size - self.goal_size
+        return {"observation": obs[:n], "achieved_goal": obs[self.tool_at:self.tool_at + self.tools],
+                "desired_goal": obs[n:]}
 
 
 class TwistCommand:

@@ -1,6 +1,7 @@
 """Load any policy this project trains (or scripts) behind one call: obs -> action.
 
-    sb3:<path.zip>          a Stable-Baselines3 SAC/PPO checkpoint (grm-rl's model.zip)
+    sb3:<path.zip>          a Stable-Baselines3 SAC/PPO checkpoint (grm-rl's model.zip; also a
+                            goal-conditioned one with dict observations, e.g. tool-train-low's)
     <path.zip>              the same
     scripted:<task>         Meta-World's scripted expert for a task (a reference policy)
     goal_tracker            joint_state layout: command the goal vector as joint targets
@@ -27,16 +28,21 @@ def _load_sb3(path: Path):
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a Stable-Baselines3 checkpoint (not a zip file)")
     errors = []
+    # a HER-trained model rebuilds its HER buffer on load, which needs the training env; a policy
+    # node never trains, so it gets an empty plain buffer instead
+    no_her = {"replay_buffer_class": None, "replay_buffer_kwargs": {}, "buffer_size": 1}  # None: SB3 picks the plain one
     for algo in (SAC, PPO):
         try:
-            return algo.load(path, device="cpu")
+            return algo.load(path, device="cpu", custom_objects=no_her if algo is SAC else None)
         except Exception as exc:  # wrong algorithm class: try the next one
             errors.append(f"{algo.__name__}: {exc}")
     raise ValueError(f"{path} loads as neither SAC nor PPO: {errors}")
 
 
-def load_policy(spec: str, profile: RobotProfile, obs_size: int) -> Policy:
-    """A deterministic obs -> action function; checks the policy fits the profile's vectors."""
+def load_policy(spec: str, profile: RobotProfile, layout) -> Policy:
+    """A deterministic obs -> action function; checks the policy fits the vectors that the
+    profile's observation `layout` (policy_io) builds."""
+    obs_size = layout.size
     if spec.startswith("scripted:"):
         from policies.scripted_expert import ScriptedExpert
 
@@ -54,9 +60,22 @@ def load_policy(spec: str, profile: RobotProfile, obs_size: int) -> Policy:
         return lambda obs: joint_action_from_targets(profile, obs[-n:])
     path = Path(spec.removeprefix("sb3:"))
     model = _load_sb3(path)
-    shape = model.observation_space.shape
-    if shape != (obs_size,):
-        raise ValueError(f"policy {path} takes observations of shape {shape}; profile {profile.name} builds ({obs_size},)")
+    space = model.observation_space
+    if hasattr(space, "spaces"):  # goal-conditioned: the same vector, split as the layout says
+        if not hasattr(layout, "goal_dict"):
+            raise ValueError(f"policy {path} is goal-conditioned; profile {profile.name}'s layout has no goal")
+        try:
+            probe = layout.goal_dict(np.zeros(obs_size))
+        except ValueError as exc:
+            raise ValueError(f"policy {path} is goal-conditioned: {exc}") from exc
+        want = {k: v.shape for k, v in space.spaces.items()}
+        got = {k: v.shape for k, v in probe.items()}
+        if want != got:
+            raise ValueError(f"policy {path} takes observations {want}; profile {profile.name} builds {got}")
+        act = _fast_predict(model)
+        return lambda obs: act(layout.goal_dict(np.asarray(obs, dtype=np.float64)))
+    if space.shape != (obs_size,):
+        raise ValueError(f"policy {path} takes observations of shape {space.shape}; profile {profile.name} builds ({obs_size},)")
     return _fast_predict(model)
 
 
@@ -71,8 +90,12 @@ def _fast_predict(model) -> Policy:
     policy.set_training_mode(False)
     low, high = model.action_space.low, model.action_space.high
 
-    def act(obs: np.ndarray) -> np.ndarray:
+    def act(obs) -> np.ndarray:
         with torch.no_grad():
-            a = policy._predict(torch.as_tensor(obs, dtype=torch.float32)[None], deterministic=True)[0].numpy()
+            if isinstance(obs, dict):
+                x = {k: torch.as_tensor(v, dtype=torch.float32)[None] for k, v in obs.items()}
+            else:
+                x = torch.as_tensor(obs, dtype=torch.float32)[None]
+            a = policy._predict(x, deterministic=True)[0].numpy()
         return policy.unscale_action(a) if policy.squash_output else np.clip(a, low, high)
     return act

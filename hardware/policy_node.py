@@ -64,7 +64,7 @@ class PolicyNode:
         self.log = node.get_logger()
         self.metaworld = obs_cfg.layout == "metaworld"
         self.obs = MetaWorldObservation(prof) if self.metaworld else JointStateObservation(prof)
-        self.policy = load_policy(self.p["policy"], prof, self.obs.size)
+        self.policy = load_policy(self.p["policy"], prof, self.obs)
         self.twist = prof.command.type == "cartesian_twist"
         self.cmd = TwistCommand(prof) if self.twist else JointCommand(prof)
         self.perm = prof.command_permutation()
@@ -147,9 +147,11 @@ class PolicyNode:
         if stamp < self.last_stamp:
             return self._refuse(f"JointState stamped {stamp:.6f} is older than the last accepted {self.last_stamp:.6f}",
                                 "order")
-        extra = [self.profile.observation.gripper.joint] if self.metaworld else []
+        o = self.profile.observation
+        extra = [o.gripper.joint] if self.metaworld else list(o.tool_joints)
         try:
-            q, qd, extras = check_joint_state(self.profile, msg.name, msg.position, msg.velocity, extra)
+            q, qd, extras = check_joint_state(self.profile, msg.name, msg.position, msg.velocity, extra,
+                                              extra_velocity=not self.metaworld)
         except InputRejected as exc:
             return self._refuse(str(exc), exc.kind)
         self.last_stamp = stamp
@@ -331,7 +333,9 @@ class PolicyNode:
             cur = self.obs.current(self._ee(), extras[g], self.values["obj0"], self.values["obj1"])
             obs = self.obs.build(cur, self.values["goal"][:3])
         else:
-            obs = self.obs.build(q, qd, self.values.get("goal"))
+            tools = [extras[n] for n in self.profile.observation.tool_joints]  # (position, velocity) each
+            obs = self.obs.build(q, qd, self.values.get("goal"), targets=self.cmd.hold(),
+                                 tool_q=[t[0] for t in tools], tool_qd=[t[1] for t in tools])
         action = np.asarray(self.policy(obs), dtype=np.float64)
         if self.twist:
             self._publish_twist(*self.cmd(action, self._ee()))

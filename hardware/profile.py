@@ -52,6 +52,10 @@ class Observation:
     goal_topic: str | None = None  # PoseStamped (metaworld) or Float64MultiArray (joint_state)
     goal_size: int = 0
     include_velocity: bool = False
+    include_targets: bool = False  # joint_state: append the last commanded joint targets (policy order)
+    # joint_state: JointState entries of a held tool (not commanded: sensed, e.g. a tweezer hinge),
+    # appended as positions then velocities; a goal-conditioned policy's achieved goal
+    tool_joints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,10 @@ def _validate(p: RobotProfile) -> None:
             raise ProfileError(f"{where}: the metaworld layout needs ee_pose_topic, gripper, goal_topic and 2 object_topics")
         if o.gripper.joint in names or o.gripper.open == o.gripper.closed:
             raise ProfileError(f"{where}: gripper joint must be separate from the arm joints, open != closed")
+    if o.layout != "joint_state" and (o.include_targets or o.tool_joints):
+        raise ProfileError(f"{where}: include_targets and tool_joints belong to the joint_state layout")
+    if set(o.tool_joints) & set(names) or len(set(o.tool_joints)) != len(o.tool_joints):
+        raise ProfileError(f"{where}: tool_joints must be distinct and not among the commanded joints")
     if c.type == "cartesian_twist":
         if len(c.workspace_lower) != 3 or len(c.workspace_upper) != 3:
             raise ProfileError(f"{where}: cartesian_twist needs 3-d workspace_lower/upper")

@@ -32,8 +32,10 @@ def _clip_between(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 def check_joint_state(profile: RobotProfile, names: Sequence[str], position: Sequence[float],
-                      velocity: Sequence[float] = (), extra: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray, dict]:
-    """JointState fields -> (q, qd) in the policy's joint order, plus `extra` joints by name.
+                      velocity: Sequence[float] = (), extra: Sequence[str] = (),
+                      extra_velocity: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
+    """JointState fields -> (q, qd) in the policy's joint order, plus `extra` joints by name
+    (their position, or (position, velocity) with `extra_velocity`).
 
     Reorders by name (controllers publish in their own order); refuses duplicate or missing
     names, arrays whose lengths disagree with `name`, non-finite values, and positions further
@@ -66,10 +68,10 @@ def check_joint_state(profile: RobotProfile, names: Sequence[str], position: Seq
         raise InputRejected(f"joint {j.name} at {q[i]:.4f} is outside [{j.lower}, {j.upper}] (+-{tol})", "range")
     extras = {}
     for n in extra:
-        v = float(pos[index[n]])
-        if not np.isfinite(v):
+        v, w = float(pos[index[n]]), float(vel[index[n]])
+        if not (np.isfinite(v) and np.isfinite(w)):
             raise InputRejected(f"non-finite JointState value for {n}", "non-finite")
-        extras[n] = v
+        extras[n] = (v, w) if extra_velocity else v
     return q, qd, extras
 
 

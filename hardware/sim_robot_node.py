@@ -8,7 +8,10 @@ Two simulators behind one node:
   and a `/sim/success` Bool; accepts TwistStamped + gripper Float64 commands.
 - mjcf (joint_state profiles): any MJCF with position actuators (default: the Adroit hand from
   gymnasium-robotics); publishes JointState with the robot's names in the controller's order,
-  accepts Float64MultiArray / JointTrajectory in that order.
+  accepts Float64MultiArray / JointTrajectory in that order. `model:=tweezers` is the Adroit
+  hand holding the tweezers (envs/tweezers, as the low level trains: each reset rests the
+  fingertips on the prong at a random flexion); the hinge is published as the profile's tool
+  joint and a grip overloaded past its limit drops the tool for good, as in training.
 `sync: command` steps once per complete command (lockstep: deterministic, as fast as the
 policy answers); `sync: timer` steps at the profile rate with the latest command, like hardware
 (a stale command stops the arm). `~/reset` (Trigger) starts the next episode of a seeded stream
@@ -26,7 +29,7 @@ from hardware.ros_common import array_to_image, declare, node_main
 PARAMS = {
     "profile": "sawyer_metaworld",
     "task": "drawer-close-v3",
-    "model": "",  # mjcf simulator: MJCF path ('' = the Adroit hand model)
+    "model": "",  # mjcf simulator: MJCF path ('' = the Adroit hand model, 'tweezers' = the hand holding the tweezers)
     "seed": 0,
     "initial_pose": [0.0],  # mjcf simulator: joint positions at reset, policy order ([0.0] = the profile's start_pose)
     "sync": "command",  # command | timer
@@ -88,12 +91,12 @@ class MetaWorldSim:
 class MJCFSim:
     """An MJCF model whose profile joints are driven by position actuators."""
 
-    def __init__(self, profile, model_path: str, initial_pose: list[float] | None = None):
+    def __init__(self, profile, model_path: str, initial_pose: list[float] | None = None, model=None):
         import mujoco
 
         self.mj = mujoco
         self.profile = profile
-        self.model = mujoco.MjModel.from_xml_path(model_path)
+        self.model = model if model is not None else mujoco.MjModel.from_xml_path(model_path)
         self.data = mujoco.MjData(self.model)
         jid = {j.sim: mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, j.sim) for j in profile.joints}
         missing = [n for n, i in jid.items() if i < 0]
@@ -138,6 +141,42 @@ class MJCFSim:
         return names, [float(x) for x in q], [float(x) for x in qd]
 
 
+class TweezerSim(MJCFSim):
+    """The hand holding the tweezers: the low level's training scene (envs/tweezers/tool_env.py)
+    behind the profile's finger joints, its hinge published as the profile's one tool joint."""
+
+    def __init__(self, profile):
+        from envs.tweezers.tool_env import ToolOpeningEnv
+
+        if len(profile.observation.tool_joints) != 1:
+            raise ValueError(f"the tweezers simulator publishes one tool joint (the hinge); profile {profile.name} "
+                             f"names {list(profile.observation.tool_joints)}")
+        self.env = ToolOpeningEnv()
+        super().__init__(profile, "tweezers", model=self.env.model)
+        self.data = self.env.data
+        self.substeps = max(1, round(profile.period / self.model.opt.timestep))
+        self.hinge = self.model.joint("tweezers_hinge")
+        self.held = True
+
+    def reset(self, seed: int) -> None:
+        self.env.reset(seed=seed)
+        self.target = None
+        self.held = True
+
+    def step(self) -> None:
+        from envs.tweezers.scene import step_holding
+
+        if self.target is not None:
+            self.data.ctrl[self.act] = self.target
+        self.held = step_holding(self.model, self.data, self.substeps) and self.held
+
+    def joint_state(self) -> tuple[list[str], list[float], list[float]]:
+        names, q, qd = super().joint_state()
+        adr, dof = self.model.jnt_qposadr[self.hinge.id], self.model.jnt_dofadr[self.hinge.id]
+        return (names + list(self.profile.observation.tool_joints), q + [float(self.data.qpos[adr])],
+                qd + [float(self.data.qvel[dof])])
+
+
 class SimRobotNode:
     def __init__(self, node):
         from geometry_msgs.msg import PoseStamped, TwistStamped
@@ -160,7 +199,10 @@ class SimRobotNode:
             if self.cameras:
                 raise ValueError("the mjcf simulator publishes no cameras")
             initial = list(self.p["initial_pose"]) if list(self.p["initial_pose"]) != [0.0] else None
-            self.sim = MJCFSim(prof, self.p["model"] or adroit_model_path(), initial)
+            if self.p["model"] == "tweezers":
+                self.sim = TweezerSim(prof)
+            else:
+                self.sim = MJCFSim(prof, self.p["model"] or adroit_model_path(), initial)
         self.msgs = {"JointState": JointState, "PoseStamped": PoseStamped, "Bool": Bool}
         self.pub_js = node.create_publisher(JointState, prof.observation.state_topic, 10)
         self.pub_pose = {}

@@ -6,7 +6,9 @@ Two controllers behind one call signature (obs dict -> action):
   error. It reads only what the learned policy reads (the measured opening), no simulator state.
 - SAC with hindsight goal relabelling (HER), its replay buffer seeded with the P controller's
   episodes, so learning starts from a working behaviour and improves on it.
-`evaluate_low_level` sweeps goals over the full opening range: the issue's >= 95% criterion.
+`evaluate_low_level` sweeps goals over the full opening range from rest (the issue's >= 95%
+criterion); `evaluate_goal_switches` commands one opening, then another while the tool is held
+there, as the pick task's high level does.
 """
 from __future__ import annotations
 
@@ -50,6 +52,34 @@ def evaluate_low_level(policy, goals: np.ndarray, seed: int = 1000, env: ToolOpe
             "dropped": int(sum(r["dropped"] for r in rows)), "episodes": rows}
 
 
+def evaluate_goal_switches(policy, pairs, seed: int = 2000, steps: int = 40) -> dict:
+    """Success at the second goal of each (first, second) pair: `steps` steps toward the first,
+    then `steps` toward the second from wherever the first left the hand."""
+    env = ToolOpeningEnv(max_steps=2 * steps)
+    rows = []
+    for i, (first, second) in enumerate(pairs):
+        obs, _ = env.reset(seed=seed + i, options={"goal": float(first)})
+        info = {"dropped": False}
+        for t in range(2 * steps):
+            if t == steps:
+                env.set_goal(second)
+                obs = env._obs()
+            obs, _, terminated, _, info = env.step(policy(obs))
+            if terminated:
+                break
+        rows.append({"first": float(first), "second": float(second), "success": bool(info.get("is_success", False)),
+                     "error": float(abs(obs["achieved_goal"][0] - second)), "dropped": bool(info["dropped"])})
+    return {"success_rate": float(np.mean([r["success"] for r in rows])),
+            "mean_error": float(np.mean([r["error"] for r in rows])),
+            "dropped": int(sum(r["dropped"] for r in rows)), "episodes": rows}
+
+
+def switch_pairs(n: int, lo: float = 0.0, hi: float = 0.28) -> list[tuple[float, float]]:
+    """n (first, second) goal pairs over the range: closed <-> open and everything between."""
+    grid = np.linspace(lo, hi, n)
+    return [(float(a), float(b)) for a, b in zip(grid, grid[::-1])]
+
+
 @dataclass
 class LowLevelConfig:
     out: str
@@ -57,6 +87,8 @@ class LowLevelConfig:
     seed: int = 0
     seed_episodes: int = 40  # P-controller episodes put into the replay buffer before learning
     her_goals: int = 4
+    episode_steps: int = 80
+    switch_every: int = 40  # the goal is redrawn every this many steps (0 = one goal per episode, from rest)
     reward_scale: float = 1.0
     gamma: float = 0.95
     learning_rate: float = 3e-4
@@ -74,7 +106,7 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    env = ToolOpeningEnv(reward_scale=cfg.reward_scale)
+    env = ToolOpeningEnv(max_steps=cfg.episode_steps, reward_scale=cfg.reward_scale, switch_every=cfg.switch_every)
     ckpt = out / "model.zip"
     if ckpt.is_file():  # a finished or interrupted run: evaluate / continue from its weights
         model = SAC.load(ckpt, env=env, device="cpu")
@@ -88,9 +120,12 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
         model.learn(cfg.steps, progress_bar=cfg.progress)
         atomic_write(ckpt, model.save)
     goals = np.linspace(0.0, 0.28, cfg.eval_goals)
-    learned = evaluate_low_level(lambda o: model.predict(o, deterministic=True)[0], goals)
-    heuristic = evaluate_low_level(OpeningPController(), goals)
-    report = {"steps": cfg.steps, "learned": learned, "p_controller": heuristic}
+    pairs = switch_pairs(cfg.eval_goals)
+    act = lambda o: model.predict(o, deterministic=True)[0]  # noqa: E731
+    report = {"steps": cfg.steps, "switch_every": cfg.switch_every,
+              "learned": evaluate_low_level(act, goals), "p_controller": evaluate_low_level(OpeningPController(), goals),
+              "learned_switches": evaluate_goal_switches(act, pairs),
+              "p_controller_switches": evaluate_goal_switches(OpeningPController(), pairs)}
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return report
 

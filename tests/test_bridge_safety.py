@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hardware.policy_io import JointCommand, MetaWorldObservation, TwistCommand, joint_action_from_targets, pose_vector
+from hardware.policy_io import (JointCommand, JointStateObservation, MetaWorldObservation, TwistCommand,
+                                joint_action_from_targets, pose_vector)
 from hardware.profile import PROFILE_DIR, ProfileError, load_profile, profile_from_dict
 from hardware.safety import InputRejected, check_joint_state
 
@@ -157,15 +158,51 @@ def test_sb3_policies_load_with_the_same_actions_as_predict(algo, tmp_path):
     cls = getattr(stable_baselines3, algo)
     model = cls("MlpPolicy", env, policy_kwargs={"net_arch": [32, 32]}, device="cpu", seed=0)
     model.save(tmp_path / "m.zip")
-    policy = load_policy(str(tmp_path / "m.zip"), SAWYER, 39)
+    policy = load_policy(str(tmp_path / "m.zip"), SAWYER, MetaWorldObservation(SAWYER))
     obs = np.random.default_rng(0).normal(size=(5, 39))
     for o in obs:
         np.testing.assert_allclose(policy(o), model.predict(o.astype(np.float32), deterministic=True)[0], atol=1e-6)
     with pytest.raises(ValueError, match="observations of shape"):
-        load_policy(str(tmp_path / "m.zip"), HAND, 48)
+        load_policy(str(tmp_path / "m.zip"), HAND, JointStateObservation(HAND))
     (tmp_path / "bad.zip").write_text("not a zip")
     with pytest.raises(ValueError, match="not a Stable-Baselines3 checkpoint"):
-        load_policy(str(tmp_path / "bad.zip"), SAWYER, 39)
+        load_policy(str(tmp_path / "bad.zip"), SAWYER, MetaWorldObservation(SAWYER))
     with pytest.raises(FileNotFoundError):
-        load_policy(str(tmp_path / "missing.zip"), SAWYER, 39)
+        load_policy(str(tmp_path / "missing.zip"), SAWYER, MetaWorldObservation(SAWYER))
     env.close()
+
+
+def test_tweezer_profile_rebuilds_the_low_levels_goal_observation_and_delta_step():
+    """adroit_tweezers: the layout assembles exactly ToolOpeningEnv's observation dict from
+    JointState (fingers + hinge), the last targets and the goal; one delta step of the profile
+    is the training action's bound."""
+    import mujoco
+
+    from envs.tweezers.tool_env import MAX_DELTA, ToolOpeningEnv
+
+    prof = load_profile("adroit_tweezers")
+    layout = JointStateObservation(prof)
+    env = ToolOpeningEnv()
+    want, _ = env.reset(seed=3, options={"goal": 0.12})
+    env.step(np.full(6, 0.5))
+    want = env._obs()
+    d, m = env.data, env.model
+    q = d.qpos[env.hand.qpos_ids]
+    hinge = m.joint("tweezers_hinge")
+    vec = layout.build(q, np.zeros(6), [0.12], targets=d.ctrl[env.hand.act_ids],
+                       tool_q=[d.qpos[m.jnt_qposadr[hinge.id]]], tool_qd=[d.qvel[m.jnt_dofadr[hinge.id]]])
+    got = layout.goal_dict(vec)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], atol=1e-12)
+    np.testing.assert_allclose(prof.max_velocity * prof.period, MAX_DELTA)
+    cmd = JointCommand(prof)
+    cmd.reset(np.full(6, 0.5))
+    np.testing.assert_allclose(cmd(np.ones(6)), 0.5 + MAX_DELTA)
+    assert [j.sim for j in prof.joints] == [mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_JOINT, m.jnt_qposadr.tolist().index(a))
+                                             for a in env.hand.qpos_ids]
+    with pytest.raises(ValueError, match="tool_joints"):
+        JointStateObservation(HAND).goal_dict(np.zeros(JointStateObservation(HAND).size))
+    bad = raw("adroit_tweezers")
+    bad["observation"]["tool_joints"] = ["rh_FFJ1"]
+    with pytest.raises(ProfileError, match="tool_joints"):
+        profile_from_dict(bad)

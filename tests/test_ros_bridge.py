@@ -232,3 +232,56 @@ def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domai
     finally:
         h.close()
         nodes.stop()
+
+
+def test_tweezer_low_level_holds_commanded_openings_through_the_hand_profile(ros_domain, tmp_path):
+    """The shipped low-level tweezer policy (goal-conditioned SB3 model) behind the adroit_tweezers
+    profile, against the simulated hand holding the tweezers: goal openings streamed on the goal
+    topic are reached and held through JointState (fingers + hinge) and delta finger commands;
+    every command within the profile's limits and per-step bound."""
+    from hardware.deploy import load_params
+    from hardware.profile import load_profile
+    from sensor_msgs.msg import JointState
+    from std_msgs.msg import Float64MultiArray
+
+    prof = load_profile("adroit_tweezers")
+    params = load_params("configs/ros/sim_tweezers.yaml")
+    nodes = start_nodes(tmp_path, params)
+    h = Harness(nodes=nodes)
+    try:
+        h.record(Float64MultiArray, "/hand_controller/commands")
+        h.record(JointState, "/hand/joint_states")
+        pub = h.node.create_publisher(Float64MultiArray, "/tweezers/goal_opening", 10)
+        goal = [0.05]
+        stop = threading.Event()
+
+        def feed():
+            while not stop.is_set():
+                pub.publish(Float64MultiArray(data=list(goal)))
+                time.sleep(0.02)
+        threading.Thread(target=feed, daemon=True).start()
+
+        def opening_after(n_commands: int) -> np.ndarray:
+            """Hinge angles of the states that came after the n-th command."""
+            h.wait_for(lambda: len(h.messages("/hand_controller/commands")) >= n_commands, 90, nodes,
+                       f"{n_commands} commands")
+            t = h.messages("/hand_controller/commands")[n_commands - 25][0]  # the last 25 steps (1 s)
+            return np.array([dict(zip(m.name, m.position))["tweezers_hinge"]
+                             for s, m in h.messages("/hand/joint_states") if s >= t])
+
+        held_closed = opening_after(75)  # 3 s at 25 Hz: the low level was trained on 50-step episodes
+        goal[0] = 0.22
+        n = len(h.messages("/hand_controller/commands"))
+        held_open = opening_after(n + 75)
+        stop.set()
+        assert len(held_closed) > 5 and np.max(np.abs(held_closed - 0.05)) < 0.03, held_closed.round(3)
+        assert len(held_open) > 5 and np.max(np.abs(held_open - 0.22)) < 0.03, held_open.round(3)
+        js = h.messages("/hand/joint_states")[-1][1]
+        assert list(js.name) == list(prof.command.command_order) + ["tweezers_hinge"]
+        sent = np.array([m.data for _, m in h.messages("/hand_controller/commands")])
+        perm = prof.command_permutation()
+        assert np.all(sent >= prof.lower[perm] - 1e-12) and np.all(sent <= prof.upper[perm] + 1e-12)
+        assert np.all(np.abs(np.diff(sent, axis=0)) <= (prof.max_velocity * prof.period)[perm] + 1e-9)
+    finally:
+        h.close()
+        nodes.stop()

@@ -7,7 +7,10 @@ desired_goal = [commanded opening]. Actions move the index and middle fingers' f
 the pads slip past the prong. Success: within `tolerance` of the goal for the last `hold_steps`
 steps with the tool still held. Dropping the tool (the grip overloaded) ends the episode.
 Episodes start with the fingertips resting on or just off the front prong, as a hand holds
-tweezers (from a flat hand, reaching the prong alone takes most of an episode).
+tweezers (from a flat hand, reaching the prong alone takes most of an episode). With
+`switch_every` the goal is redrawn every that many steps: a high level changes its goal while the
+tool is held at the last one (open to straddle, then squeeze), and a policy trained from rest
+only had let go of the prong on the way from closed to open.
 """
 from __future__ import annotations
 
@@ -51,12 +54,13 @@ class ToolOpeningEnv(gym.Env):
 
     def __init__(self, max_steps: int = 50, frame_skip: int = 20, max_delta: float = MAX_DELTA,
                  tolerance: float = 0.02, hold_steps: int = 5, goal_range: tuple[float, float] = (0.0, 0.28),
-                 reward_scale: float = 1.0):
+                 reward_scale: float = 1.0, switch_every: int = 0):
         self.model = build_model(ObjectSpec("box", 0.02))
         self.data = mujoco.MjData(self.model)
         self.max_steps, self.frame_skip = max_steps, frame_skip
         self.tolerance, self.hold_steps, self.goal_range = tolerance, hold_steps, goal_range
         self.reward_scale = float(reward_scale)
+        self.switch_every = int(switch_every)
         self.hand = FingerInterface(self.model, max_delta)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (len(FINGER_JOINTS),), np.float32)
         goal = gym.spaces.Box(-0.1, OPEN_ANGLE + 0.1, (1,), np.float64)
@@ -81,11 +85,18 @@ class ToolOpeningEnv(gym.Env):
         for _ in range(5 * self.frame_skip):  # let the spring and the pads settle
             mujoco.mj_step(m, d)
         goal = options.get("goal") if options else None
-        self.goal = np.array([float(goal) if goal is not None else self.np_random.uniform(*self.goal_range)])
-        self.steps, self.within = 0, 0
+        self.set_goal(float(goal) if goal is not None else self.np_random.uniform(*self.goal_range))
+        self.steps = 0
         return self._obs(), {"is_success": False, "dropped": False}
 
+    def set_goal(self, goal: float) -> None:
+        """A new commanded opening; success counts its hold from here."""
+        self.goal = np.array([float(goal)])
+        self.within = 0
+
     def step(self, action):
+        if self.switch_every and self.steps and self.steps % self.switch_every == 0:
+            self.set_goal(self.np_random.uniform(*self.goal_range))
         d = self.data
         self.hand.apply(d, action)
         held = step_holding(self.model, d, self.frame_skip)
