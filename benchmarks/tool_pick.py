@@ -5,8 +5,9 @@
 Splits: `train` (boxes and cylinders, 1.0-2.2 cm wide), `held_out_sizes` (the same shapes,
 0.6-1.0 and 2.2-2.6 cm), `held_out_shapes` (capsules, ellipsoids and spheres, 1.0-2.2 cm).
 Each episode draws one object (size, aspect, yaw, a +-2 cm offset) from the split's seeded
-stream. Policies: `privileged` (PrivilegedPickHeuristic: reads the true object pose and size;
-the reference the learned levels are seeded from), `hierarchical` (tool-train-high's SAC high
+stream. Policies: `privileged` (PickHeuristic reading the true object pose and size),
+`heuristic` (the same heuristic on what the robot perceives: the demonstrator the learned levels
+are seeded and labelled by), `hierarchical` (tool-train-high's SAC high
 level over the low level, fed the affordance encoder's estimate), `flat` (tool-train-high
 flat=true: one SAC policy on arm + finger targets, same observation, demos and budget), and
 `hierarchical_bc` / `flat_bc` (their behaviour clones before any SAC update). Bins are the
@@ -27,14 +28,14 @@ OUT = Path(__file__).parent / "results" / "tool_pick.json"
 BINS = [0.0, 0.01, 0.015, 0.02, 0.025, 0.05]
 
 
-def run_split(dists, episodes: int, seed: int, model, affordance, flat: bool, low_level) -> list[dict]:
+def run_split(dists, episodes: int, seed: int, make_policy, affordance, flat: bool, low_level) -> list[dict]:
     """One split: episode k draws from dists[k % len(dists)] with reset seed seed + k."""
     from policies.tool_high_level import make_pick_env
 
     rows = []
     for k in range(episodes):
         env = make_pick_env(dists[k % len(dists)], flat, affordance, low_level)
-        rows.append(run_pick_episode(env, model, seed + k))
+        rows.append(run_pick_episode(env, make_policy, seed + k))
         env.close()  # its depth cameras' renderers
     return rows
 
@@ -68,12 +69,12 @@ def main() -> None:
     affordance, low_level = load_affordance(args.affordance), load_low_level(args.low)
     for name in args.policies:
         try:
-            flat, model = load_pick_policy(name, args.high, args.flat)
+            flat, make_policy = load_pick_policy(name, args.high, args.flat)
         except FileNotFoundError as e:
             raise SystemExit(str(e))
         table = {}
         for i, (split, dists) in enumerate(SPLITS.items()):
-            rows = run_split(dists, args.episodes, args.seed + 1000 * i, model, affordance, flat, low_level)
+            rows = run_split(dists, args.episodes, args.seed + 1000 * i, make_policy, affordance, flat, low_level)
             table[split] = {"success": split_success(rows), "bins": by_bin(rows),
                             "dropped": int(sum(r["dropped"] for r in rows)), "episodes": rows}
             print(f"{name:<13} {split:<16} success {table[split]['success']:.2f}  " +

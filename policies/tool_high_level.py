@@ -11,14 +11,15 @@ relative to the object. `flat=true` trains the flat baseline the same way.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from envs.tweezers.flat_pick_env import FlatPrivilegedHeuristic, FlatTweezerPickEnv
-from envs.tweezers.pick_env import TASK_VERSION, ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
+from envs.tweezers.flat_pick_env import FlatPickHeuristic, FlatTweezerPickEnv
+from envs.tweezers.pick_env import TASK_VERSION, ObjectDistribution, PickHeuristic, TweezerPickEnv
 from policies.atomic_io import atomic_write
 from policies.demo_regularized_sac import DemoRegularizedSAC
 from policies.fixed_normalizer import normalizer_kwargs
@@ -57,9 +58,11 @@ class HighLevelConfig:
     seed_episodes: int = 60
     bc_steps: int = 20000
     dagger_rounds: int = 2
+    demonstrator: str = "perceived"  # perceived: the heuristic on what the robot perceives; privileged: on simulator state
     dagger_episodes: int = 20
     dagger_bc_steps: int = 5000
     critic_steps: int = 2000
+    select_episodes: int = 20  # validation episodes: model.zip is SAC's actor, or the clone where SAC did worse
     initial_std: float = 0.1
     bc_weight: float = 10.0
     q_filter: bool = True  # BC only where the critic prefers the demo's action; false: everywhere
@@ -80,9 +83,13 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     """Heuristic episodes -> replay buffer and BC clone; `dagger_rounds` of the clone's own
     episodes labelled by the heuristic (into the buffer and the BC set: the clone learns to
     recover from its own mistakes) -> bc_model.zip; critics fitted; SAC with the Q-filtered
-    BC term -> model.zip. A finished model.zip is returned as is."""
+    BC term -> model.zip, unless SAC's actor does worse than the clone on `select_episodes`
+    validation episodes, in which case model.zip is the clone (train.json says which).
+    A finished model.zip is returned as is."""
     from stable_baselines3.common.logger import configure
 
+    if cfg.demonstrator not in ("perceived", "privileged"):
+        raise ValueError(f"demonstrator must be perceived or privileged, got {cfg.demonstrator!r}")
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -90,8 +97,10 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     if ckpt.is_file():
         return ckpt
     env = make_pick_env(ObjectDistribution(), cfg.flat, load_affordance(cfg.affordance), load_low_level(cfg.low_level))
-    expert = FlatPrivilegedHeuristic(env) if cfg.flat else PrivilegedPickHeuristic(env)
-    demos, heuristic_rate = _heuristic_demos(out / "demos.npz", env, expert, cfg.seed_episodes, 50_000 + cfg.seed)
+    privileged = cfg.demonstrator == "privileged"
+    expert = FlatPickHeuristic(env, privileged) if cfg.flat else PickHeuristic(env, privileged)
+    demos, heuristic_rate = _heuristic_demos(out / "demos.npz", env, expert, cfg.seed_episodes, 50_000 + cfg.seed,
+                                             cfg.demonstrator)
     from policies.layer_norm_sac import LayerNormSACPolicy
 
     model = DemoRegularizedSAC(
@@ -118,15 +127,33 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         log["bc_error"].append(model.clone(cfg.dagger_bc_steps))
     model.set_exploration_std(cfg.initial_std)
     atomic_write(out / "bc_model.zip", model.save)
+    clone_rate = _validate(env, model, cfg.select_episodes)
     model.fit_critic(cfg.critic_steps, cfg.batch_size)
     model.learn(cfg.steps, progress_bar=cfg.progress, reset_num_timesteps=False)
-    atomic_write(ckpt, model.save)
-    env.close()
     log.update(bc_error_after_sac=model.clone(0),  # how far SAC moved the actor from the demos
                env_steps=model.replay_buffer.size(), sac_steps=cfg.steps,
                labelled_states=len(model.demo_actions))
+    sac_rate = _validate(env, model, cfg.select_episodes)
+    log["validation_success"] = {"clone": clone_rate, "sac": sac_rate}
+    if cfg.select_episodes and sac_rate < clone_rate:  # SAC made it worse: keep the clone
+        log["selected"] = "clone"
+        atomic_write(ckpt, lambda tmp: shutil.copyfile(out / "bc_model.zip", tmp))
+    else:
+        log["selected"] = "sac"
+        atomic_write(ckpt, model.save)
+    env.close()
     (out / "train.json").write_text(json.dumps(log, indent=2))
     return ckpt
+
+
+def _validate(env, model, episodes: int) -> float:
+    """Success of the deterministic actor on training-distribution episodes (seeds of their own,
+    apart from the demos', DAgger's and every benchmark split's); 0 episodes = no selection."""
+    if not episodes:
+        return float("nan")
+    _, rate = demo_transitions_from(env, lambda o: model.predict(o, deterministic=True)[0], episodes, 70_000,
+                                    successful_only=False)
+    return rate
 
 
 def make_pick_env(objects: ObjectDistribution, flat: bool = False, affordance=None, low_level=None) -> TweezerPickEnv:
@@ -137,16 +164,19 @@ def make_pick_env(objects: ObjectDistribution, flat: bool = False, affordance=No
     return TweezerPickEnv(objects, affordance=affordance, low_level=low_level)
 
 
-def _heuristic_demos(path: Path, env, expert, episodes: int, seed: int) -> tuple[dict, float]:
+def _heuristic_demos(path: Path, env, expert, episodes: int, seed: int, demonstrator: str) -> tuple[dict, float]:
     """The heuristic's episodes, kept in the run folder (a rerun with the same settings reuses them)."""
     if path.is_file():
         with np.load(path) as f:
             saved = {k: f[k] for k in f.files}
-        meta = {k: saved.pop(k, -1) for k in ("success_rate", "episodes", "seed", "task_version")}
-        if int(meta["episodes"]) == episodes and int(meta["seed"]) == seed \
+        meta = {k: saved.pop(k, -1) for k in ("success_rate", "episodes", "seed", "task_version", "demonstrator")}
+        if int(meta["episodes"]) == episodes and int(meta["seed"]) == seed and str(meta["demonstrator"]) == demonstrator \
                 and int(meta["task_version"]) == TASK_VERSION and saved["obs"].shape[1:] == env.observation_space.shape:
             return saved, float(meta["success_rate"])
     arrays, rate = demo_transitions_from(env, expert, episodes, seed)
+    if not len(arrays["actions"]):
+        raise RuntimeError(f"the {demonstrator} heuristic picked in none of its {episodes} episodes (seed {seed}): "
+                           "nothing to clone; check the affordance encoder (affordance=) or raise seed_episodes")
     atomic_write(path, lambda p: np.savez(p, **arrays, success_rate=rate, episodes=episodes, seed=seed,
-                                          task_version=TASK_VERSION))
+                                          task_version=TASK_VERSION, demonstrator=demonstrator))
     return arrays, rate

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.tweezers.pick_env import ObjectDistribution, PrivilegedPickHeuristic, TweezerPickEnv
+from envs.tweezers.pick_env import ObjectDistribution, PickHeuristic, TweezerPickEnv
 
 SPLITS = {
     "train": [ObjectDistribution(("box", "cylinder"), (0.010, 0.022))],
@@ -17,18 +17,20 @@ SPLITS = {
                        ObjectDistribution(("box", "cylinder"), (0.022, 0.026))],
     "held_out_shapes": [ObjectDistribution(("capsule", "ellipsoid", "sphere"), (0.010, 0.022))],
 }
-# name -> (flat task?, model file in the run folder; None = the privileged heuristic)
-POLICIES = {"privileged": (False, None), "hierarchical": (False, "model.zip"),
-            "hierarchical_bc": (False, "bc_model.zip"), "flat": (True, "model.zip"), "flat_bc": (True, "bc_model.zip")}
+# name -> (flat task?, model file in the run folder, or which heuristic: "privileged" reads the
+# simulator, "perceived" is the demonstrator the learners are seeded from)
+POLICIES = {"privileged": (False, "privileged"), "heuristic": (False, "perceived"),
+            "hierarchical": (False, "model.zip"), "hierarchical_bc": (False, "bc_model.zip"),
+            "flat": (True, "model.zip"), "flat_bc": (True, "bc_model.zip")}
 
 
 def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str = "runs/tool-flat"):
-    """(flat?, model) for a policy name; model is None for the privileged heuristic."""
+    """(flat?, make_policy) for a policy name: make_policy(env) -> obs -> action."""
     if name not in POLICIES:
         raise ValueError(f"unknown pick policy {name!r}; choose from {', '.join(POLICIES)}")
     flat, file = POLICIES[name]
-    if file is None:
-        return flat, None
+    if not file.endswith(".zip"):
+        return flat, lambda env: PickHeuristic(env, privileged=file == "privileged")
     from stable_baselines3 import SAC
 
     path = Path(flat_dir if flat else high_dir) / file
@@ -42,12 +44,12 @@ def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str 
     if model.observation_space.shape != expected:
         raise ValueError(f"{name}: {path} was trained on a {model.observation_space.shape[0]}-d observation, the pick "
                          f"task now gives {expected[0]} (an earlier version of the task); retrain it: {retrain}")
-    return flat, model
+    return flat, lambda env: (lambda o: model.predict(o, deterministic=True)[0])
 
 
-def run_pick_episode(env: TweezerPickEnv, model, seed: int) -> dict:
-    """One episode to success, a drop or the time limit; `model` None = the privileged heuristic."""
-    policy = PrivilegedPickHeuristic(env) if model is None else (lambda o: model.predict(o, deterministic=True)[0])
+def run_pick_episode(env: TweezerPickEnv, make_policy, seed: int) -> dict:
+    """One episode to success, a drop or the time limit; make_policy(env) -> obs -> action."""
+    policy = make_policy(env)
     obs, _ = env.reset(seed=seed)
     info = {"is_success": False, "dropped": False}
     for _ in range(env.max_steps):

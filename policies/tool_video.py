@@ -36,7 +36,7 @@ def record_pick_videos(cfg: VideoConfig) -> list[dict]:
 
     if cfg.split not in SPLITS:
         raise ValueError(f"unknown split {cfg.split!r}; choose from {', '.join(SPLITS)}")
-    flat, model = load_pick_policy(cfg.policy, cfg.high, cfg.flat)
+    flat, make_policy = load_pick_policy(cfg.policy, cfg.high, cfg.flat)
     affordance, low_level = load_affordance(cfg.affordance), load_low_level(cfg.low_level)
     dists, rows = SPLITS[cfg.split], []
     for k in range(cfg.episodes):
@@ -50,7 +50,7 @@ def record_pick_videos(cfg: VideoConfig) -> list[dict]:
             lift.append(np.clip((e.data.body("object").xpos[2] - e.rest_z) / LIFT, 0, 1))
 
         env.on_inner_step = film
-        row = run_pick_episode(env, model, cfg.seed + k)
+        row = run_pick_episode(env, make_policy, cfg.seed + k)
         for r in renderer:
             r.close()
         env.close()

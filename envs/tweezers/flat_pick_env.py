@@ -7,15 +7,15 @@ opening in between, the fingers must know how far to close) and the finger angle
 to control. The action is the same object-relative arm waypoint (3) + 6 finger-target moves,
 each applied on every one of the `low_steps` inner steps (the same finger speed limit the low
 level has).
-`FlatPrivilegedHeuristic` is the hierarchical heuristic with a P controller on the fingers
-folded in, so both tasks get demonstrations of the same behaviour.
+`FlatPickHeuristic` is the hierarchical heuristic with a P controller on the fingers folded in,
+so both tasks get demonstrations of the same behaviour.
 """
 from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
 
-from envs.tweezers.pick_env import PrivilegedPickHeuristic, TweezerPickEnv, opening_command
+from envs.tweezers.pick_env import PickHeuristic, TweezerPickEnv, opening_command
 from envs.tweezers.tool_env import FINGER_JOINTS
 
 
@@ -35,15 +35,15 @@ class FlatTweezerPickEnv(TweezerPickEnv):
         return np.concatenate([super()._obs(), self.afford, self.data.qpos[self.hand.qpos_ids]]).astype(np.float32)
 
 
-class FlatPrivilegedHeuristic:
-    """PrivilegedPickHeuristic's arm moves, and a P controller's finger moves toward its opening.
+class FlatPickHeuristic:
+    """PickHeuristic's arm moves, and a P controller's finger moves toward its opening.
     The gain is lower than the low level's (1.2 vs 5): one flat action is held for all inner steps
     without feedback, and the low level's gain overshoots and rings then."""
 
-    def __init__(self, env: FlatTweezerPickEnv, gain: float = 1.2):
+    def __init__(self, env: FlatTweezerPickEnv, privileged: bool = False, gain: float = 1.2):
         from policies.tool_low_level import OpeningPController
 
-        self.env, self.high, self.fingers = env, PrivilegedPickHeuristic(env), OpeningPController(gain)
+        self.env, self.high, self.fingers = env, PickHeuristic(env, privileged), OpeningPController(gain)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         a = self.high(obs)

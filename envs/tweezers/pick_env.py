@@ -15,7 +15,9 @@ The object (shape, size, aspect, yaw, a small offset) is drawn at each reset fro
 `ObjectDistribution`.
 
 Observation (what a learned high level may read; object-centric, so nothing in it names where
-the object stands or how big it is beyond what the action needs): the tool opening, both tips
+the object stands or how big it is beyond what the action needs): the tool opening in the
+action's anchored units (so "open to straddle" and "squeezed past contact" read the same for
+every object, as the demonstrator's decisions do), both tips
 relative to the anchor (6), the object's top above the anchor (its half-height, from the depth
 cloud: how high to line up), and how far its visible centroid (x, y) and top moved since reset
 (3), from the same cameras looking again after every step (whether it rose with the tips or was
@@ -53,9 +55,10 @@ ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy,
 LIFT = 0.04
 REACH = 0.08  # m: waypoint range per axis around the object's anchor (action +-1)
 STEP = 0.01  # m: the most the arm's targets move per axis in one step
-TASK_VERSION = 4  # bump when observations or actions change meaning: saved demos are then recollected
+TASK_VERSION = 5  # bump when observations or actions change meaning: saved demos are then recollected
 SQUEEZE = 0.05  # rad: the grip commands this far past the contact opening
 MARGIN = 0.03  # rad: the anchored opening range reaches this far past the estimate (~3x its held-out error)
+BEHIND = 0.004  # m: the rear tip's place behind the object's near face
 
 
 def opening_range(afford: np.ndarray | None) -> tuple[float, float]:
@@ -130,7 +133,7 @@ class TweezerPickEnv(gym.Env):
 
     def _obs(self) -> np.ndarray:
         rear, front = self.tips()
-        return np.concatenate([[opening(self.data)], rear - self.anchor, front - self.anchor,
+        return np.concatenate([[opening_action(opening(self.data), self.afford)], rear - self.anchor, front - self.anchor,
                                [self.seen[3] - self.anchor[2]], self.moved]).astype(np.float32)
 
     def _track(self) -> None:
@@ -147,7 +150,7 @@ class TweezerPickEnv(gym.Env):
         self.moved = np.zeros(3)
         top = pts[:, 2].max() if len(pts) else TABLE_TOP
         self.seen = np.array([*pts[:, :2].mean(0), (top + TABLE_TOP) / 2, top]) if len(pts) else np.zeros(4)
-        self.anchor = np.array([self.seen[0], pts[:, 1].min() if len(pts) else 0.0, self.seen[2]])
+        self.anchor = np.array([self.seen[0], self.cameras.near_face_y(pts) if len(pts) else 0.0, self.seen[2]])
         if self.affordance is not None and len(pts):
             self.afford = np.asarray(self.affordance(centre_footprint(pts)), dtype=np.float64)
         else:
@@ -198,44 +201,67 @@ class TweezerPickEnv(gym.Env):
             self.cameras = None
 
 
-class PrivilegedPickHeuristic:
-    """Reads the simulator's object pose and true extent (which the learned policy may not):
-    open to the approach opening, put the rear tip just behind the object, descend to its middle,
-    close past the contact opening, lift. Its waypoints and openings are expressed, like any
-    action, relative to what the robot perceived (anchor, affordance estimate). Seeds the high
-    level's replay buffer.
+class PickHeuristic:
+    """The demonstrator: open to the approach opening, put the rear tip just behind the object,
+    descend to its middle, squeeze past the contact opening, lift straight up. Its waypoints and
+    openings are expressed, like any action, relative to what the robot perceived (anchor,
+    affordance estimate).
 
     Each phase is read off the current state alone (where the tips are, the opening, whether the
     object rose), never from the history: a learner that drifts off the demonstrated path (closes
     early in the air, descends beside the object) is told how to recover, so the same heuristic
-    labels its states for DAgger."""
+    labels its states for DAgger.
 
-    def __init__(self, env: TweezerPickEnv):
-        self.env = env
+    `privileged=True` reads the simulator: the object's true pose, its true size (hence the true
+    openings) and its true rise. `privileged=False` (what seeds and labels the learners) reads
+    only what the learned policy perceives: the anchor, the affordance estimate and the tracked
+    rise of the object's visible top. Both act the same way; the perceived one's decisions are a
+    function of the learner's own observation, so a clone can follow them (the privileged one's
+    clone could not: its phase switches hinged on millimetres the cameras do not resolve).
+    """
+
+    def __init__(self, env: TweezerPickEnv, privileged: bool = False):
+        self.env, self.privileged = env, privileged
+
+    def _read(self) -> tuple[np.ndarray, float, float, float, float, float]:
+        """(where the rear tip goes behind the object (x, y), the object's centre height now and at
+        rest, approach and contact openings, how far the object has risen)."""
+        env = self.env
+        if self.privileged:
+            from policies.affordance import openings_for
+
+            approach, contact = openings_for(env.obj.extent_y())
+            p = env.data.body("object").xpos
+            behind = np.array([p[0], p[1] - env.obj.extent_y() / 2 - BEHIND])
+            depth, rest, rise = float(p[2]), env.rest_z, float(p[2]) - env.rest_z
+        else:
+            approach, contact = env.afford[:2] if np.any(env.afford) else (np.nan, np.nan)
+            behind = np.array([env.anchor[0], env.anchor[1] - BEHIND])
+            depth = rest = float(env.anchor[2])
+            rise = float(env.moved[2])
+        approach = OPEN_ANGLE if not np.isfinite(approach) else float(approach)  # too big to straddle: open fully
+        contact = 0.0 if not np.isfinite(contact) else float(contact)
+        return behind, depth, rest, approach, contact, rise
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        from policies.affordance import openings_for
-
         env = self.env
-        obj = env.obj
-        approach, contact = openings_for(obj.extent_y())
-        approach = OPEN_ANGLE if not np.isfinite(approach) else float(approach)
-        contact = 0.0 if not np.isfinite(contact) else float(contact)
-        p = env.data.body("object").xpos
+        behind, depth, rest, approach, contact, rise = self._read()
         rear, _ = env.tips()
-        behind = np.array([p[0], p[1] - obj.extent_y() / 2 - 0.004])
+        op = opening(env.data)
         miss = np.abs(behind - rear[:2]).max()
-        lifted = float(p[2]) - env.rest_z > 0.005
-        at_depth = rear[2] <= p[2] + 0.002
-        is_open = opening(env.data) >= approach - 0.02
-        if lifted or (at_depth and opening(env.data) <= contact - 0.03):
-            waypoint, grip = [*rear[:2], env.rest_z + LIFT + 0.03], contact - SQUEEZE  # gripped: lift straight up
+        at_depth = rear[2] <= depth + 0.002
+        is_open = op >= approach - 0.02
+        held = not is_open and rise > 0.003  # closed, and the object came up
+        squeezed = at_depth and op <= max(contact - 0.03, 0.015)  # closed past contact, or shut on a tiny one
+        rising = not is_open and not at_depth and rear[2] < rest + 0.015  # closed just above: a grip not yet seen
+        if held or squeezed or rising:
+            waypoint, grip = [*rear[:2], rest + LIFT + 0.03], contact - SQUEEZE  # gripped: lift straight up
         elif at_depth and (not is_open or miss <= 0.005):
-            waypoint, grip = [*behind, p[2]], contact - SQUEEZE  # tips around its middle: squeeze (it may slide)
+            waypoint, grip = [*behind, depth], contact - SQUEEZE  # tips around its middle: squeeze (it may slide)
         elif at_depth:
             waypoint, grip = [*rear[:2], env.seen[3] + 0.01], approach  # open beside it: rise clear first
         elif miss <= 0.003 and is_open:
-            waypoint, grip = [*behind, p[2]], approach  # above it and open: descend to its middle
+            waypoint, grip = [*behind, depth], approach  # above it and open: descend to its middle
         else:
             waypoint, grip = [*behind, max(rear[2], env.seen[3] + 0.01)], approach  # open, line up above
         a = np.clip((np.asarray(waypoint) - env.anchor) / REACH, -1, 1)

@@ -69,6 +69,17 @@ class ObjectCameras:
         obj = self.model.body("object").id
         return np.concatenate([p[bodies == obj] for p, bodies in (c.capture(data) for c in self.cams)])
 
+    def near_face_y(self, points: np.ndarray) -> float:
+        """Where the object's near face (smallest y) is. The outermost pixel centres that hit an
+        object lie on average half a pixel inside its silhouette (at 96 px the top camera's pixel is
+        ~5 mm on the table: the nearest point sat 2.5 mm inside the face on average, up to 5 mm),
+        so the face is taken half a top-camera pixel, at the nearest point's depth, beyond them."""
+        i = int(points[:, 1].argmin())
+        top = next(c for c in self.cams if c.camera == "depth_top")
+        cam = self.model.camera("depth_top")
+        distance = float(cam.pos[2] - points[i, 2])  # looks straight down from a fixed mount
+        return float(points[i, 1]) - 0.5 * distance / top.f
+
     def close(self) -> None:
         for c in self.cams:
             c.close()
