@@ -3,7 +3,8 @@
     grm-policy-node --ros-args -p profile:=sawyer_metaworld -p policy:=runs/main-job/checkpoints/model.zip
 
 Inputs (topics from the profile): JointState, plus EE / object / goal poses (metaworld layout)
-or a goal vector (joint_state layout). Output: TwistStamped + gripper Float64, or joint targets
+or a goal vector (joint_state layout; sensed tool joints, e.g. a tweezer hinge, ride in the
+JointState and, with the last commanded targets, complete a goal-conditioned policy's input). Output: TwistStamped + gripper Float64, or joint targets
 as Float64MultiArray / JointTrajectory in the controller's joint order.
 
 States: IDLE -> (start) -> TO_START (smooth move to the profile's start pose) -> RUNNING ->

@@ -55,24 +55,27 @@ ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy,
 LIFT = 0.04
 REACH = 0.08  # m: waypoint range per axis around the object's anchor (action +-1)
 STEP = 0.01  # m: the most the arm's targets move per axis in one step
-TASK_VERSION = 5  # bump when observations or actions change meaning: saved demos are then recollected
+TASK_VERSION = 6  # bump when observations or actions change meaning: saved demos are then recollected
 SQUEEZE = 0.05  # rad: the grip commands this far past the contact opening
 MARGIN = 0.03  # rad: the anchored opening range reaches this far past the estimate (~3x its held-out error)
 BEHIND = 0.004  # m: the rear tip's place behind the object's near face
 
 
 def opening_range(afford: np.ndarray | None) -> tuple[float, float]:
-    """The goal openings that actions -1 and +1 command (see the module docstring)."""
+    """The openings that actions -1 and +1 stand for (see the module docstring). For a small
+    object -1 lies below closed: the range is not clipped there, so "squeeze past contact" is the
+    same action for every size (clipping it made that action depend on the size, which clones
+    could not extrapolate); `opening_command` clips what is commanded."""
     if afford is None or not np.any(afford):
         return 0.0, OPEN_ANGLE
     approach, contact = float(afford[0]), float(afford[1])
-    return max(0.0, contact - SQUEEZE - MARGIN), approach + MARGIN  # nothing to command past closed
+    return contact - SQUEEZE - MARGIN, approach + MARGIN
 
 
 def opening_command(a: float, afford: np.ndarray | None = None) -> float:
-    """The tool opening an action's opening entry commands."""
+    """The tool opening an action's opening entry commands (nothing past closed)."""
     lo, hi = opening_range(afford)
-    return lo + (a + 1) / 2 * (hi - lo)
+    return max(0.0, lo + (a + 1) / 2 * (hi - lo))
 
 
 def opening_action(goal: float, afford: np.ndarray | None = None) -> float:
