@@ -25,7 +25,6 @@ import numpy as np
 TASKS = ["drawer-close-v3", "window-close-v3", "door-lock-v3", "box-close-v3"]
 MODES = ["sparse", "env_dense", "grm_naive", "grm_pbrs"]
 ROOT = Path("benchmarks/results/rl_curves")
-GRM_MODES = {"grm_naive", "grm_pbrs"}
 
 
 def reuse_sibling_work(task: str, mode: str, seed: int, out: Path) -> None:
@@ -36,6 +35,8 @@ def reuse_sibling_work(task: str, mode: str, seed: int, out: Path) -> None:
     so seeding that cache from a sibling skips minutes of identical work and changes no result."""
     import shutil
 
+    from policies.rl_run import GRM_MODES
+
     if not (out / "demo").is_dir():  # GRM modes render the demo as the GRM sees; others as the env's default
         for episode in sorted((ROOT / task).glob(f"*-s*/demo/{task}/expert_0000.hdf5")):  # written atomically
             sib = episode.parents[2]
@@ -43,7 +44,7 @@ def reuse_sibling_work(task: str, mode: str, seed: int, out: Path) -> None:
                 shutil.copytree(sib / "demo", out / "demo")
                 break
     if mode in GRM_MODES and not (out / "grm_adapt" / "grm.pt").is_file():
-        for other in sorted(GRM_MODES - {mode}):
+        for other in sorted(set(GRM_MODES) - {mode}):
             src = ROOT / task / f"{other}-s{seed}" / "grm_adapt" / "grm.pt"
             if src.is_file():
                 (out / "grm_adapt").mkdir(parents=True, exist_ok=True)

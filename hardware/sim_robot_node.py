@@ -153,22 +153,19 @@ class TweezerSim(MJCFSim):
                              f"names {list(profile.observation.tool_joints)}")
         self.env = ToolOpeningEnv()
         super().__init__(profile, "tweezers", model=self.env.model)
-        self.data = self.env.data
-        self.substeps = max(1, round(profile.period / self.model.opt.timestep))
+        self.data = self.env.data  # the env's reset places the tool in this one
         self.hinge = self.model.joint("tweezers_hinge")
-        self.held = True
 
     def reset(self, seed: int) -> None:
         self.env.reset(seed=seed)
         self.target = None
-        self.held = True
 
     def step(self) -> None:
         from envs.tweezers.scene import step_holding
 
         if self.target is not None:
             self.data.ctrl[self.act] = self.target
-        self.held = step_holding(self.model, self.data, self.substeps) and self.held
+        step_holding(self.model, self.data, self.substeps)  # an overloaded grip drops the tool, as in training
 
     def joint_state(self) -> tuple[list[str], list[float], list[float]]:
         names, q, qd = super().joint_state()

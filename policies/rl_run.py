@@ -30,6 +30,7 @@ from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv
 from policies.atomic_io import atomic_write
 
 log = logging.getLogger("grm-rl")
+GRM_MODES = ("grm_pbrs", "grm_naive")
 
 
 def rl_defaults():
@@ -38,7 +39,6 @@ def rl_defaults():
     from omegaconf import OmegaConf
 
     return OmegaConf.load(Path(__file__).parents[1] / "configs" / "rl.yaml")
-GRM_MODES = ("grm_pbrs", "grm_naive")
 
 
 @dataclass

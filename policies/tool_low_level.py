@@ -47,6 +47,11 @@ def evaluate_low_level(policy, goals: np.ndarray, seed: int = 1000, env: ToolOpe
                 break
         rows.append({"goal": float(goal), "success": bool(info["is_success"]), "error": float(info["error"]),
                      "dropped": bool(info["dropped"])})
+    return _summary(rows)
+
+
+def _summary(rows: list[dict]) -> dict:
+    """Success rate, mean final error and drops over evaluation episodes, with the episodes."""
     return {"success_rate": float(np.mean([r["success"] for r in rows])),
             "mean_error": float(np.mean([r["error"] for r in rows])),
             "dropped": int(sum(r["dropped"] for r in rows)), "episodes": rows}
@@ -69,9 +74,7 @@ def evaluate_goal_switches(policy, pairs, seed: int = 2000, steps: int = 40) -> 
                 break
         rows.append({"first": float(first), "second": float(second), "success": bool(info.get("is_success", False)),
                      "error": float(abs(obs["achieved_goal"][0] - second)), "dropped": bool(info["dropped"])})
-    return {"success_rate": float(np.mean([r["success"] for r in rows])),
-            "mean_error": float(np.mean([r["error"] for r in rows])),
-            "dropped": int(sum(r["dropped"] for r in rows)), "episodes": rows}
+    return _summary(rows)
 
 
 def switch_pairs(n: int, lo: float = 0.0, hi: float = 0.28) -> list[tuple[float, float]]:
