@@ -183,3 +183,19 @@ def test_unknown_pick_policy_or_missing_model_is_refused(tmp_path):
     SAC("MlpPolicy", OldTask(), policy_kwargs={"net_arch": [8]}, device="cpu").save(tmp_path / "model.zip")
     with pytest.raises(ValueError, match="23-d observation.*now gives 11.*retrain"):
         load_pick_policy("hierarchical", high_dir=str(tmp_path))
+
+
+def test_object_distributions_draw_only_objects_the_tool_can_straddle():
+    """A 2.6 cm box turned corner-on spans over 3.8 cm along the tips, past the open tool's reach:
+    such objects are redrawn, and a range with nothing the tool spans is refused."""
+    import pytest
+
+    from envs.tweezers.pick_env import straddles
+
+    rng = np.random.default_rng(0)
+    wide = ObjectDistribution(("box",), (0.024, 0.026))
+    spans = [wide.draw(rng)[0].extent_y() for _ in range(40)]
+    assert max(spans) < 0.0325  # the reach less clearance (policies.affordance.openings_for)
+    assert straddles(ObjectSpec("box", 0.025)) and not straddles(ObjectSpec("box", 0.025, 1.3, np.pi / 4))
+    with pytest.raises(ValueError, match="straddle none"):
+        ObjectDistribution(("box",), (0.04, 0.05)).draw(rng)

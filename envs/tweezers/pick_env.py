@@ -55,7 +55,7 @@ ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy,
 LIFT = 0.04
 REACH = 0.08  # m: waypoint range per axis around the object's anchor (action +-1)
 STEP = 0.01  # m: the most the arm's targets move per axis in one step
-TASK_VERSION = 6  # bump when observations or actions change meaning: saved demos are then recollected
+TASK_VERSION = 7  # bump when observations or actions change meaning: saved demos are then recollected
 SQUEEZE = 0.05  # rad: the grip commands this far past the contact opening
 MARGIN = 0.03  # rad: the anchored opening range reaches this far past the estimate (~3x its held-out error)
 BEHIND = 0.004  # m: the rear tip's place behind the object's near face
@@ -84,17 +84,32 @@ def opening_action(goal: float, afford: np.ndarray | None = None) -> float:
     return 2 * (goal - lo) / (hi - lo) - 1
 
 
+def straddles(obj: ObjectSpec) -> bool:
+    """Whether the open tool spans the object with clearance on both sides (its approach opening
+    exists): a box turned corner-on to the tips can be wider than the tweezers' 3.8 cm reach,
+    and no policy picks that."""
+    from policies.affordance import openings_for
+
+    return bool(np.isfinite(openings_for(obj.extent_y())[0]))
+
+
 @dataclass(frozen=True)
 class ObjectDistribution:
+    """Objects of these shapes and widths at a random aspect, yaw and offset; only objects the
+    tool can straddle are drawn (`straddles`)."""
+
     shapes: tuple[str, ...] = ("box", "cylinder")
     widths: tuple[float, float] = (0.01, 0.022)
     aspects: tuple[float, float] = (1.0, 1.3)
     offset: float = 0.02  # m, uniform in x and y around the nominal place
 
     def draw(self, rng: np.random.Generator) -> tuple[ObjectSpec, np.ndarray]:
-        obj = ObjectSpec(str(rng.choice(self.shapes)), float(rng.uniform(*self.widths)),
-                         float(rng.uniform(*self.aspects)), float(rng.uniform(0, np.pi)))
-        return obj, rng.uniform(-self.offset, self.offset, 2)
+        for _ in range(1000):
+            obj = ObjectSpec(str(rng.choice(self.shapes)), float(rng.uniform(*self.widths)),
+                             float(rng.uniform(*self.aspects)), float(rng.uniform(0, np.pi)))
+            if straddles(obj):
+                return obj, rng.uniform(-self.offset, self.offset, 2)
+        raise ValueError(f"{self}: the tweezers straddle none of its objects (their reach is about 3.2 cm)")
 
 
 class TweezerPickEnv(gym.Env):
