@@ -6,7 +6,7 @@
 For each held-out task, `expert_0000` of data/heldout is the ONE demo: it adapts the GRM
 (grm-adapt's defaults) and is the START/END reference; every other episode of the task (10
 experts, 10 failed or perturbed) is scored. Adapted checkpoints are cached in
-runs/heldout-adapt/<variant>/a<adapt steps>/<task>/grm.pt, so reruns only evaluate.
+runs/heldout-adapt/<variant>/a<adapt steps>-<settings hash>/<task>/grm.pt, so reruns only evaluate.
 Each variant is also evaluated per perspective (incremental, forward, backward, fused, and
 "guarded": fused with the consistency guard).
 Writes benchmarks/results/grm_heldout.json.
@@ -14,7 +14,9 @@ Writes benchmarks/results/grm_heldout.json.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -22,18 +24,24 @@ import numpy as np
 from envs.tasks import HELD_OUT
 from grm.evaluate import METRICS, evaluate
 from grm.inference import RewardModel
-from grm.train import TrainConfig, train
+from grm.one_shot import one_shot_config
+from grm.train import train
 
 OUT = Path("benchmarks/results/grm_heldout")  # plots (committed)
 ADAPTED = Path("runs/heldout-adapt")  # adapted checkpoints (a cache, not committed)
 
 
-def adapt(checkpoint: str, demo: Path, out: Path, steps: int) -> Path:
+def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
+    """grm-adapt's settings (configs/adapt.yaml) with `steps`; cached under a key of those
+    settings, so a change to them adapts afresh instead of reusing stale checkpoints."""
+    cfg = one_shot_config(demo, "", checkpoint, steps=steps, ckpt_every=steps, log_every=50, progress=False)
+    learned = {k: v for k, v in asdict(cfg).items()
+               if k not in ("datasets", "out", "init", "log_every", "ckpt_every", "progress", "resume", "threads")}
+    out = cache / f"a{steps}-{hashlib.sha1(json.dumps(learned, sort_keys=True).encode()).hexdigest()[:8]}" / demo.parent.name
     if (out / "grm.pt").is_file():
         return out / "grm.pt"
-    return train(TrainConfig(datasets=[str(demo)], out=str(out), init=checkpoint, steps=steps, batch_size=8, lr=1e-4,
-                             warmup=20, ckpt_every=steps, log_every=50, progress=False,
-                             sampler={"same_episode_reference": 1.0}))
+    cfg.out = str(out)
+    return train(cfg)
 
 
 def main() -> None:
@@ -53,8 +61,7 @@ def main() -> None:
             models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
             for task in args.tasks:
                 demo = root / task / "expert_0000.hdf5"
-                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, ADAPTED / name / f"a{args.adapt_steps}" / task,
-                                                                  args.adapt_steps)
+                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, ADAPTED / name, args.adapt_steps)
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
                 per_task = {}

@@ -7,8 +7,9 @@ Every (task, mode, seed) is one `grm-rl` run in benchmarks/results/rl_curves/<ta
 finished runs (report.json present) are kept and skipped, unfinished ones resume from their
 checkpoints, so the grid can span several working sessions. Runs go `--jobs` at a time (one
 per core). The table, benchmarks/results/rl_curves.json and rl_curves.png are rebuilt from
-whatever runs have finished. The grid's recipe (configs/rl.yaml's learner and rendering, the
-budget, extra overrides) is kept in rl_curves/recipe.json: a grid started under other defaults
+whatever runs have finished. The grid's recipe (configs/rl.yaml's learner, rendering and GRM settings,
+configs/adapt.yaml's one-shot adaptation, the budget, extra overrides) is kept in
+rl_curves/recipe.json: a grid started under other defaults
 is refused rather than mixed into one table.
 """
 from __future__ import annotations
@@ -74,9 +75,14 @@ def recipe(episodes: int, max_steps: int, extra: list[str]) -> dict:
 
     from policies.rl_run import rl_defaults
 
+    from grm.one_shot import adapt_settings
+
     cfg = rl_defaults()
+    adapt = {k: v for k, v in adapt_settings().items() if k not in ("checkpoint", "demo", "out", "steps", "seed", "log_every",
+                                                                     "ckpt_every", "resume", "threads", "progress")}
     return {"sac": OmegaConf.to_container(cfg.sac), "mesh_keep": cfg.mesh_keep, "reward_scale": cfg.reward_scale,
-            "demo_ratio": cfg.demo.ratio, "episodes": episodes, "max_steps": max_steps, "extra": list(extra)}
+            "demo_ratio": cfg.demo.ratio, "grm": {**OmegaConf.to_container(cfg.grm), "adapt_settings": adapt},
+            "episodes": episodes, "max_steps": max_steps, "extra": list(extra)}
 
 
 def check_recipe(current: dict) -> None:

@@ -30,6 +30,7 @@ class SamplerConfig:
     shift: int = 4  # random-shift augmentation (pixels, DrQ-style pad and crop)
     brightness: float = 0.15  # per-observation brightness jitter
     view_dropout: float = 0.15  # probability an observation loses one of its views
+    post_success_share: float = 0.0  # share of a finished episode's query frames drawn after its success
 
 
 @dataclass
@@ -59,7 +60,11 @@ class PairSampler:
             kf = ep.keyframes
             seg = rng.integers(0, len(kf) - 1, size=K)
             t = kf[seg] + rng.random(K) * (kf[seg + 1] - kf[seg])
-            t = np.where(rng.random(K) < 0.1, rng.integers(0, ep.length, size=K), t)  # a few post-success frames
+            t = np.where(rng.random(K) < 0.1, rng.integers(0, ep.length, size=K), t)  # anywhere, now and then
+            # after success the task stays done while the arm moves on: success detection reads these frames
+            if self.cfg.post_success_share > 0:  # (no draws otherwise: earlier runs stay reproducible)
+                post = rng.random(K) < self.cfg.post_success_share
+                t = np.where(post, rng.integers(max(ep.goal, 0), ep.length, size=K), t)
             return np.sort(np.round(t).astype(np.int64).clip(0, ep.length - 1))
         return np.sort(rng.integers(0, ep.length, size=K))
 

@@ -114,14 +114,14 @@ def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
     """The GRM the run shapes with: one-shot adapted from the demo (cached in the run folder)."""
     if not cfg.adapt:
         return Path(cfg.grm_checkpoint)
-    from grm.train import TrainConfig, train
+    from grm.one_shot import one_shot_config
+    from grm.train import train
 
     out = Path(cfg.out) / "grm_adapt"
     if (out / "grm.pt").is_file():
         return out / "grm.pt"
-    return train(TrainConfig(datasets=[str(demo)], out=str(out), init=cfg.grm_checkpoint, steps=cfg.adapt_steps,
-                             batch_size=8, lr=1e-4, warmup=20, seed=cfg.seed, ckpt_every=50, log_every=10,
-                             progress=cfg.progress, sampler={"same_episode_reference": 1.0}))
+    return train(one_shot_config(demo, out, cfg.grm_checkpoint, steps=cfg.adapt_steps, seed=cfg.seed, ckpt_every=50,
+                                 log_every=10, progress=cfg.progress))
 
 
 def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,

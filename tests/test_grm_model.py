@@ -40,6 +40,25 @@ def test_sampler_balances_and_keeps_zero_hops(tiny_dataset):
     np.testing.assert_array_equal(s.batch(0, range(3, 6)).hop, b.hop[3:])
 
 
+
+def test_sampler_draws_post_success_frames_on_request(tiny_dataset):
+    """post_success_share: that share of a finished episode's query frames comes from after its
+    success (the frames success detection reads); 0 leaves the earlier draws untouched."""
+    store = FrameStore([tiny_dataset], ["corner", "gripperPOV"], progress=False)
+    K = SamplerConfig().frames_per_episode
+
+    def post_share(share):
+        s = PairSampler(store, SamplerConfig(post_success_share=share), seed=0)
+        after = []
+        for i in range(40):
+            frames, *_ = s.item(0, i)
+            ep = next(e for e in store.episodes if e.offset <= frames[0] < e.offset + e.length)
+            if ep.success:
+                after.append(np.mean(frames[:K] - ep.offset >= ep.goal))
+        return np.mean(after)
+
+    assert post_share(1.0) == 1.0 and post_share(0.0) < 0.3
+
 def test_tiny_model_overfits_tiny_dataset(tiny_dataset, tmp_path):
     cfg = TrainConfig(datasets=[str(tiny_dataset)], out=str(tmp_path), steps=250, batch_size=8, lr=2e-3, warmup=10,
                       log_every=1000, ckpt_every=1000, progress=False, model=TINY_MODEL,

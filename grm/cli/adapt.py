@@ -11,7 +11,8 @@ from omegaconf import DictConfig
 
 from grm.cli.common import to_plain
 from grm.dataset import list_episodes
-from grm.train import TrainConfig, train
+from grm.one_shot import one_shot_config
+from grm.train import train
 
 
 def demo_file(demo: str) -> Path:
@@ -32,12 +33,7 @@ def main(cfg: DictConfig) -> None:
     if not Path(cfg.checkpoint).is_file():
         raise FileNotFoundError(f"GRM checkpoint not found: {cfg.checkpoint}")
     demo = demo_file(cfg.demo)
-    path = train(TrainConfig(
-        datasets=[str(demo)], out=cfg.out, init=cfg.checkpoint, keyframes=to_plain(cfg.keyframes), seed=cfg.seed,
-        steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay, warmup=cfg.warmup,
-        grad_clip=cfg.grad_clip, log_every=cfg.log_every, ckpt_every=cfg.ckpt_every, resume=cfg.resume,
-        threads=cfg.threads, progress=cfg.progress, sampler=to_plain(cfg.sampler),
-    ))
+    path = train(one_shot_config(demo, cfg.out, cfg.checkpoint, to_plain(cfg)))
     print(f"wrote {path}")
 
 
