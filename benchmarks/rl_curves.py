@@ -73,9 +73,8 @@ def recipe(episodes: int, max_steps: int, extra: list[str]) -> dict:
     """What every run of one grid shares: configs/rl.yaml's learner and rendering, the budget, overrides."""
     from omegaconf import OmegaConf
 
-    from policies.rl_run import rl_defaults
-
     from grm.one_shot import adapt_settings
+    from policies.rl_run import rl_defaults
 
     cfg = rl_defaults()
     adapt = {k: v for k, v in adapt_settings().items() if k not in ("checkpoint", "demo", "out", "steps", "seed", "log_every",

@@ -80,6 +80,7 @@ def main() -> None:
             print(f"{name:<13} {split:<16} success {table[split]['success']:.2f}  " +
                   "  ".join(f"{b}: {v['success']:.2f} (n={v['n']})" for b, v in table[split]["bins"].items()),
                   flush=True)
+        table["source"] = {"run": args.flat if flat else args.high, "low": args.low or "P controller"}
         result["policies"][name] = table
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

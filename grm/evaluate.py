@@ -78,6 +78,9 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
         "kendall_tau": kendall(final_pred, final_true),
         "final_progress_success": float(np.mean(pos)) if pos else float("nan"),
         "final_progress_failure": float(np.mean(neg)) if neg else float("nan"),
+        # which episodes are misjudged: what success detection read, episode by episode
+        "episode_finals": [{"episode": s.name, "kind": s.kind, "success": s.success, "final": round(float(s.pred[-1]), 3)}
+                           for s in scores],
     }
     return summary, scores
 

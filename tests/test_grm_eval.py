@@ -1,0 +1,43 @@
+"""grm-eval: the metrics on hand-made cases, and the command on a tiny dataset end to end."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from grm.metrics import preference_accuracy, roc_auc, voc
+
+
+def test_metrics_on_hand_made_cases():
+    assert voc(np.linspace(0, 1, 10)) == pytest.approx(1.0) and voc(np.linspace(1, 0, 10)) == pytest.approx(-1.0)
+    assert voc(np.full(10, 0.7)) == 0.0  # a constant prediction earns nothing
+    assert roc_auc(np.array([0.9, 0.8]), np.array([0.1, 0.2])) == 1.0
+    assert roc_auc(np.array([0.5]), np.array([0.5])) == 0.5  # ties count half
+    assert roc_auc(np.array([0.1]), np.array([0.9, 0.2])) == 0.0
+    # only pairs whose true quality differs by more than the margin are judged
+    acc, pairs = preference_accuracy(np.array([0.9, 0.2, 0.5]), np.array([1.0, 0.1, 0.95]))
+    assert pairs == 2 and acc == 1.0
+    acc, pairs = preference_accuracy(np.array([0.1, 0.9]), np.array([1.0, 0.1]))
+    assert pairs == 1 and acc == 0.0
+
+
+def test_grm_eval_writes_metrics_plots_and_each_episodes_final_progress(tiny_dataset, tmp_path):
+    from grm.train import TrainConfig, train
+
+    ckpt = train(TrainConfig(datasets=[str(tiny_dataset)], out=str(tmp_path / "grm"), steps=2, batch_size=2, warmup=1,
+                             log_every=1000, ckpt_every=1000, progress=False, model={"width": 8, "embed_dim": 32}))
+    out = tmp_path / "eval"
+    proc = subprocess.run([sys.executable, "-m", "grm.cli.eval", f"checkpoint={ckpt}", f"dataset={tiny_dataset}",
+                           "tasks=[drawer-close-v3]", "reference=expert_0000.hdf5", f"out={out}"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "MEAN" in proc.stdout
+    result = json.loads((out / "metrics.json").read_text())
+    task = result["per_task"]["drawer-close-v3"]
+    # 3 experts less the reference, 1 early stop, 1 wrong, 1 reversed
+    assert task["episodes"] == 5 and len(task["episode_finals"]) == 5
+    assert {e["kind"] for e in task["episode_finals"]} == {"expert", "early_stop", "wrong", "reversed"}
+    assert all(0.0 <= e["final"] <= 1.0 for e in task["episode_finals"])
+    assert 0.0 <= task["success_auc"] <= 1.0 and -1.0 <= task["voc_dense"] <= 1.0
+    assert (out / "plots" / "drawer-close-v3.png").stat().st_size > 1000
