@@ -19,6 +19,15 @@ def tiny_dataset(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_grm(tiny_dataset, tmp_path_factory):
+    """A GRM checkpoint for the tiny dataset's views (2 training steps: for plumbing, not quality)."""
+    from grm.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("tiny_grm")
+    return train(TrainConfig(datasets=[str(tiny_dataset)], out=str(out), steps=2, batch_size=2, warmup=1,
+                             log_every=1000, ckpt_every=1000, progress=False, model={"width": 8, "embed_dim": 32}))
+
+@pytest.fixture(scope="session")
 def ros_domain():
     """Real DDS, kept on 127.0.0.1, in a domain of this test run's own."""
     from hardware.dds import use_loopback

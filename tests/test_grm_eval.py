@@ -1,4 +1,4 @@
-"""grm-eval: the metrics on hand-made cases, and the command on a tiny dataset end to end."""
+"""grm-eval and grm-adapt: the metrics on hand-made cases, both commands on a tiny dataset end to end."""
 import json
 import subprocess
 import sys
@@ -22,13 +22,9 @@ def test_metrics_on_hand_made_cases():
     assert pairs == 1 and acc == 0.0
 
 
-def test_grm_eval_writes_metrics_plots_and_each_episodes_final_progress(tiny_dataset, tmp_path):
-    from grm.train import TrainConfig, train
-
-    ckpt = train(TrainConfig(datasets=[str(tiny_dataset)], out=str(tmp_path / "grm"), steps=2, batch_size=2, warmup=1,
-                             log_every=1000, ckpt_every=1000, progress=False, model={"width": 8, "embed_dim": 32}))
+def test_grm_eval_writes_metrics_plots_and_each_episodes_final_progress(tiny_dataset, tiny_grm, tmp_path):
     out = tmp_path / "eval"
-    proc = subprocess.run([sys.executable, "-m", "grm.cli.eval", f"checkpoint={ckpt}", f"dataset={tiny_dataset}",
+    proc = subprocess.run([sys.executable, "-m", "grm.cli.eval", f"checkpoint={tiny_grm}", f"dataset={tiny_dataset}",
                            "tasks=[drawer-close-v3]", "reference=expert_0000.hdf5", f"out={out}"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -41,3 +37,21 @@ def test_grm_eval_writes_metrics_plots_and_each_episodes_final_progress(tiny_dat
     assert all(0.0 <= e["final"] <= 1.0 for e in task["episode_finals"])
     assert 0.0 <= task["success_auc"] <= 1.0 and -1.0 <= task["voc_dense"] <= 1.0
     assert (out / "plots" / "drawer-close-v3.png").stat().st_size > 1000
+
+
+def test_grm_adapt_uses_the_shared_one_shot_settings_and_refuses_an_ambiguous_demo(tiny_dataset, tiny_grm, tmp_path):
+    """grm-adapt, grm-rl and the held-out benchmark adapt with configs/adapt.yaml (grm/one_shot.py)."""
+    from grm.one_shot import adapt_settings, one_shot_config
+
+    settings = adapt_settings()
+    assert settings["sampler"]["same_episode_reference"] == 1.0 and settings["sampler"]["post_success_share"] > 0
+    cfg = one_shot_config("demo.hdf5", "out", "grm.pt", steps=7)
+    assert cfg.steps == 7 and cfg.lr == settings["lr"] and cfg.sampler == settings["sampler"]
+
+    demo = tiny_dataset / "drawer-close-v3" / "expert_0000.hdf5"
+    run = [sys.executable, "-m", "grm.cli.adapt", f"checkpoint={tiny_grm}", "steps=2", "progress=false"]
+    proc = subprocess.run(run + [f"demo={demo}", f"out={tmp_path / 'adapted'}"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "adapted" / "grm.pt").is_file()
+    proc = subprocess.run(run + [f"demo={demo.parent}", f"out={tmp_path / 'no'}"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "one-shot adaptation takes one" in proc.stderr
