@@ -62,7 +62,7 @@ class HighLevelConfig:
     dagger_episodes: int = 20
     dagger_bc_steps: int = 5000
     critic_steps: int = 2000
-    select_episodes: int = 20  # validation episodes: model.zip is SAC's actor, or the clone where SAC did worse
+    select_episodes: int = 20  # validation episodes: model.zip is SAC's actor where it did better, else the clone
     initial_std: float = 0.1
     bc_weight: float = 10.0
     q_filter: bool = True  # BC only where the critic prefers the demo's action; false: everywhere
@@ -83,8 +83,8 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     """Heuristic episodes -> replay buffer and BC clone; `dagger_rounds` of the clone's own
     episodes labelled by the heuristic (into the buffer and the BC set: the clone learns to
     recover from its own mistakes) -> bc_model.zip; critics fitted; SAC with the Q-filtered
-    BC term -> model.zip, unless SAC's actor does worse than the clone on `select_episodes`
-    validation episodes, in which case model.zip is the clone (train.json says which).
+    BC term -> model.zip if SAC's actor does better than the clone on `select_episodes`
+    validation episodes, else model.zip is the clone (train.json says which).
     A finished model.zip is returned as is."""
     from stable_baselines3.common.logger import configure
 
@@ -135,7 +135,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
                labelled_states=len(model.demo_actions))
     sac_rate = _validate(env, model, cfg.select_episodes)
     log["validation_success"] = {"clone": clone_rate, "sac": sac_rate}
-    if cfg.select_episodes and sac_rate < clone_rate:  # SAC made it worse: keep the clone
+    if cfg.select_episodes and sac_rate <= clone_rate:  # SAC did no better: keep the clone (ties included)
         log["selected"] = "clone"
         atomic_write(ckpt, lambda tmp: shutil.copyfile(out / "bc_model.zip", tmp))
     else:
