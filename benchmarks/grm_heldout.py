@@ -24,7 +24,7 @@ import numpy as np
 from envs.tasks import HELD_OUT
 from grm.evaluate import METRICS, evaluate
 from grm.inference import RewardModel
-from grm.one_shot import one_shot_config
+from grm.one_shot import learned_settings, one_shot_config
 from grm.train import train
 
 OUT = Path("benchmarks/results/grm_heldout")  # plots (committed)
@@ -35,9 +35,8 @@ def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
     """grm-adapt's settings (configs/adapt.yaml) with `steps`; cached under a key of those
     settings, so a change to them adapts afresh instead of reusing stale checkpoints."""
     cfg = one_shot_config(demo, "", checkpoint, steps=steps, ckpt_every=steps, log_every=50, progress=False)
-    learned = {k: v for k, v in asdict(cfg).items()
-               if k not in ("datasets", "out", "init", "log_every", "ckpt_every", "progress", "resume", "threads")}
-    out = cache / f"a{steps}-{hashlib.sha1(json.dumps(learned, sort_keys=True).encode()).hexdigest()[:8]}" / demo.parent.name
+    key = hashlib.sha1(json.dumps(learned_settings(asdict(cfg)), sort_keys=True).encode()).hexdigest()[:8]
+    out = cache / f"a{steps}-{key}" / demo.parent.name
     if (out / "grm.pt").is_file():
         return out / "grm.pt"
     cfg.out = str(out)

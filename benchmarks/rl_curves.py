@@ -73,12 +73,12 @@ def recipe(episodes: int, max_steps: int, extra: list[str]) -> dict:
     """What every run of one grid shares: configs/rl.yaml's learner and rendering, the budget, overrides."""
     from omegaconf import OmegaConf
 
-    from grm.one_shot import adapt_settings
+    from grm.one_shot import adapt_settings, learned_settings
     from policies.rl_run import rl_defaults
 
     cfg = rl_defaults()
-    adapt = {k: v for k, v in adapt_settings().items() if k not in ("checkpoint", "demo", "out", "steps", "seed", "log_every",
-                                                                     "ckpt_every", "resume", "threads", "progress")}
+    # steps: rl.yaml's grm.adapt_steps; seed: each run's own
+    adapt = {k: v for k, v in learned_settings(adapt_settings()).items() if k not in ("steps", "seed")}
     return {"sac": OmegaConf.to_container(cfg.sac), "mesh_keep": cfg.mesh_keep, "reward_scale": cfg.reward_scale,
             "demo_ratio": cfg.demo.ratio, "grm": {**OmegaConf.to_container(cfg.grm), "adapt_settings": adapt},
             "episodes": episodes, "max_steps": max_steps, "extra": list(extra)}

@@ -14,6 +14,7 @@ from grm.train import TrainConfig
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 _TRAIN_KEYS = ("keyframes", "seed", "steps", "batch_size", "lr", "weight_decay", "warmup", "grad_clip", "log_every",
                "ckpt_every", "resume", "threads", "progress", "sampler")
+_BOOKKEEPING = ("log_every", "ckpt_every", "resume", "threads", "progress")  # change nothing the model learns
 
 
 def adapt_settings() -> dict:
@@ -23,6 +24,12 @@ def adapt_settings() -> dict:
     sampler = OmegaConf.merge(OmegaConf.load(CONFIGS / "sampler" / "default.yaml"), cfg.get("sampler") or {})
     cfg.sampler = sampler
     return {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k not in ("defaults", "hydra")}
+
+
+def learned_settings(settings: dict) -> dict:
+    """The settings that decide what adaptation learns (logging, checkpointing, threads left
+    out): what a cache or a recipe must key on."""
+    return {k: settings[k] for k in _TRAIN_KEYS if k in settings and k not in _BOOKKEEPING}
 
 
 def one_shot_config(demo: str | Path, out: str | Path, checkpoint: str | Path, settings: dict | None = None,

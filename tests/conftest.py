@@ -27,6 +27,7 @@ def tiny_grm(tiny_dataset, tmp_path_factory):
     return train(TrainConfig(datasets=[str(tiny_dataset)], out=str(out), steps=2, batch_size=2, warmup=1,
                              log_every=1000, ckpt_every=1000, progress=False, model={"width": 8, "embed_dim": 32}))
 
+
 @pytest.fixture(scope="session")
 def ros_domain():
     """Real DDS, kept on 127.0.0.1, in a domain of this test run's own."""

@@ -40,7 +40,6 @@ def test_sampler_balances_and_keeps_zero_hops(tiny_dataset):
     np.testing.assert_array_equal(s.batch(0, range(3, 6)).hop, b.hop[3:])
 
 
-
 def test_sampler_draws_post_success_frames_on_request(tiny_dataset):
     """post_success_share: that share of a finished episode's query frames comes from after its
     success (the frames success detection reads); 0 leaves the earlier draws untouched."""
@@ -58,6 +57,7 @@ def test_sampler_draws_post_success_frames_on_request(tiny_dataset):
         return np.mean(after)
 
     assert post_share(1.0) == 1.0 and post_share(0.0) < 0.3
+
 
 def test_tiny_model_overfits_tiny_dataset(tiny_dataset, tmp_path):
     cfg = TrainConfig(datasets=[str(tiny_dataset)], out=str(tmp_path), steps=250, batch_size=8, lr=2e-3, warmup=10,

@@ -1,5 +1,6 @@
 """The pick task: perception at reset and after each step, the low level inside each step, the heuristics."""
 import numpy as np
+import pytest
 
 from envs.tweezers.pick_env import ObjectDistribution, PickHeuristic, TweezerPickEnv
 from envs.tweezers.scene import ObjectSpec
@@ -115,7 +116,7 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     # every state the clone visited was labelled by the heuristic and went into the buffer
     assert log["labelled_states"] == log["heuristic_transitions"] + 40
     assert log["env_steps"] == log["heuristic_transitions"] + 40 + 30  # validation episodes stay out
-    # model.zip: SAC's actor, or the clone where SAC did worse on the validation episodes
+    # model.zip: SAC's actor where it did better on the validation episodes, else the clone
     val = log["validation_success"]
     assert log["selected"] == ("clone" if val["sac"] <= val["clone"] else "sac")
     if log["selected"] == "clone":
@@ -165,8 +166,6 @@ def test_pick_video_films_every_low_level_period(tmp_path):
 
 
 def test_unknown_pick_policy_or_missing_model_is_refused(tmp_path):
-    import pytest
-
     from policies.tool_pick_eval import load_pick_policy
 
     with pytest.raises(ValueError, match="unknown pick policy"):
@@ -188,8 +187,6 @@ def test_unknown_pick_policy_or_missing_model_is_refused(tmp_path):
 def test_object_distributions_draw_only_objects_the_tool_can_straddle():
     """A 2.6 cm box turned corner-on spans over 3.8 cm along the tips, past the open tool's reach:
     such objects are redrawn, and a range with nothing the tool spans is refused."""
-    import pytest
-
     from envs.tweezers.pick_env import straddles
 
     rng = np.random.default_rng(0)

@@ -109,7 +109,7 @@ class ObjectDistribution:
                              float(rng.uniform(*self.aspects)), float(rng.uniform(0, np.pi)))
             if straddles(obj):
                 return obj, rng.uniform(-self.offset, self.offset, 2)
-        raise ValueError(f"{self}: the tweezers straddle none of its objects (their reach is about 3.2 cm)")
+        raise ValueError(f"{self}: the tweezers straddle none of its objects (at most ~3.2 cm across, with clearance)")
 
 
 class TweezerPickEnv(gym.Env):
