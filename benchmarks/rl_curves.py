@@ -9,12 +9,14 @@ checkpoints, so the grid can span several working sessions. Runs go `--jobs` at 
 per core). The table, benchmarks/results/rl_curves.json and rl_curves.png are rebuilt from
 whatever runs have finished. The grid's recipe (configs/rl.yaml's learner, rendering and GRM settings,
 configs/adapt.yaml's one-shot adaptation, the budget, extra overrides) is kept in
-rl_curves/recipe.json: a grid started under other defaults
-is refused rather than mixed into one table.
+rl_curves/recipe.json: a grid started under other defaults is refused rather than mixed into
+one table. The GRM's part of the recipe (its settings and the checkpoint's content hash) binds only
+the GRM-shaped runs: a new GRM checkpoint invalidates grm_* runs, never the sparse or env_dense ones.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -79,19 +81,30 @@ def recipe(episodes: int, max_steps: int, extra: list[str]) -> dict:
     cfg = rl_defaults()
     # steps: rl.yaml's grm.adapt_steps; seed: each run's own
     adapt = {k: v for k, v in learned_settings(adapt_settings()).items() if k not in ("steps", "seed")}
+    checkpoint = hashlib.sha256(Path(cfg.grm.checkpoint).read_bytes()).hexdigest()[:16]
     return {"sac": OmegaConf.to_container(cfg.sac), "mesh_keep": cfg.mesh_keep, "reward_scale": cfg.reward_scale,
-            "demo_ratio": cfg.demo.ratio, "grm": {**OmegaConf.to_container(cfg.grm), "adapt_settings": adapt},
+            "demo_ratio": cfg.demo.ratio,
+            "grm": {**OmegaConf.to_container(cfg.grm), "checkpoint_sha256": checkpoint, "adapt_settings": adapt},
             "episodes": episodes, "max_steps": max_steps, "extra": list(extra)}
 
 
+GRM_ONLY = {"grm"}  # recipe keys that only the GRM-shaped modes depend on
+
+
 def check_recipe(current: dict) -> None:
-    """Refuse to mix runs of two recipes in one table: the grid spans sessions, defaults change."""
+    """Refuse to mix runs of two recipes in one table: the grid spans sessions, defaults change.
+
+    A change in the GRM's part is refused only while GRM-shaped runs (finished or partial) exist."""
+    from policies.rl_run import GRM_MODES
+
     path = ROOT / "recipe.json"
     if path.is_file():
         saved = json.loads(path.read_text())
-        if saved != current:
-            changed = sorted(k for k in current if saved.get(k) != current[k])
-            sys.exit(f"{ROOT} holds runs of another recipe (differs in {changed}); move it aside "
+        changed = sorted(k for k in set(current) | set(saved) if saved.get(k) != current.get(k))
+        dependent = sorted(str(d.relative_to(ROOT)) for m in GRM_MODES for d in ROOT.glob(f"*/{m}-s*") if d.is_dir())
+        if changed and (set(changed) - GRM_ONLY or dependent):
+            runs = f" and GRM-shaped runs depend on it ({', '.join(dependent)})" if not set(changed) - GRM_ONLY else ""
+            sys.exit(f"{ROOT} holds runs of another recipe (differs in {changed}){runs}; move them aside "
                      f"(e.g. mv {ROOT} {ROOT}-old) to start a grid with the current one")
     ROOT.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(current, indent=2) + "\n")

@@ -22,3 +22,18 @@ def test_grid_refuses_to_mix_runs_of_another_recipe(tmp_path, monkeypatch):
     grid.check_recipe(current)  # the same recipe resumes
     with pytest.raises(SystemExit, match=r"another recipe \(differs in \['episodes', 'extra'\]\)"):
         grid.check_recipe(grid.recipe(100, 150, ["sac.learning_rate=1e-4"]))
+
+
+def test_a_new_grm_binds_only_the_grm_shaped_runs(tmp_path, monkeypatch):
+    grid = _grid_module()
+    monkeypatch.setattr(grid, "ROOT", tmp_path / "rl_curves")
+    current = grid.recipe(150, 150, [])
+    assert len(current["grm"]["checkpoint_sha256"]) == 16  # the checkpoint's content, not just its path
+    grid.check_recipe(current)
+    (grid.ROOT / "drawer-close-v3" / "sparse-s0").mkdir(parents=True)
+    new_grm = {**current, "grm": {**current["grm"], "checkpoint_sha256": "0" * 16}}
+    grid.check_recipe(new_grm)  # only sparse runs so far: they do not depend on the GRM
+    (grid.ROOT / "drawer-close-v3" / "grm_pbrs-s0").mkdir()
+    with pytest.raises(SystemExit, match=r"differs in \['grm'\]\) and GRM-shaped runs depend on it "
+                                         r"\(drawer-close-v3/grm_pbrs-s0\)"):
+        grid.check_recipe(current)
