@@ -56,10 +56,10 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
                 cache[key] = rm.encode(ep.frames(slice(None), rm.cameras))
             z = cache[key]
             truth = ep.progress
-            success = ep.success and ep.kind != "wrong"
+            success = ep.success  # the simulator's verdict, also when a wandering (`wrong`) run did the task
             pred = progress_from_embeddings(rm, z, perspective, guard)
             vocs = {}
-            if success:
+            if success and ep.kind != "wrong":  # VOC needs a demonstration: time order = progress order
                 end = int(ep.keyframes[-1]) + 1  # up to the first success: afterwards time passes, progress cannot
                 for name, count in SAMPLINGS.items():
                     idx = _subsample(end, count)
@@ -72,7 +72,8 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
     pref, n_pairs = preference_accuracy(final_pred, final_true)
     summary = {
         "episodes": len(scores), "successes": len(pos), "failures": len(neg),
-        **{f"voc_{k}": float(np.mean([s.voc[k] for s in scores if s.success])) if pos else float("nan") for k in SAMPLINGS},
+        **{f"voc_{k}": float(np.mean([s.voc[k] for s in scores if s.voc])) if any(s.voc for s in scores) else float("nan")
+           for k in SAMPLINGS},
         "success_auc": roc_auc(np.array(pos), np.array(neg)),
         "preference_acc": pref, "preference_pairs": n_pairs,
         "kendall_tau": kendall(final_pred, final_true),

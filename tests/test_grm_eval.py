@@ -39,6 +39,27 @@ def test_grm_eval_writes_metrics_plots_and_each_episodes_final_progress(tiny_dat
     assert (out / "plots" / "drawer-close-v3.png").stat().st_size > 1000
 
 
+
+def test_success_detection_reads_the_simulators_verdict_and_voc_only_demonstrations(tiny_dataset, tiny_grm, tmp_path):
+    """A wandering (`wrong`) run that happened to do the task is a success to detect, not a demonstration."""
+    import shutil
+
+    import h5py
+
+    from grm.evaluate import score_task
+    from grm.inference import RewardModel
+
+    root = tmp_path / "data"
+    shutil.copytree(tiny_dataset / "drawer-close-v3", root / "drawer-close-v3")
+    with h5py.File(root / "drawer-close-v3" / "wrong_0000.hdf5", "r+") as f:
+        f["data/demo_0"].attrs["success"] = True  # as when the wander closed the drawer
+    summary, scores = score_task(RewardModel.load(tiny_grm), root, "drawer-close-v3", "expert_0000.hdf5")
+    by_kind = {s.kind: s for s in scores}
+    assert by_kind["wrong"].success and not by_kind["wrong"].voc  # detected as done; no time-order claim
+    assert summary["successes"] == 3 and summary["failures"] == 2  # 2 experts + the wrong run; early stop, reversed
+    demos = [s for s in scores if s.kind == "expert"]
+    assert summary["voc_dense"] == pytest.approx(np.mean([s.voc["dense"] for s in demos]))
+
 def test_grm_adapt_uses_the_shared_one_shot_settings_and_refuses_an_ambiguous_demo(tiny_dataset, tiny_grm, tmp_path):
     """grm-adapt, grm-rl and the held-out benchmark adapt with configs/adapt.yaml (grm/one_shot.py)."""
     from grm.one_shot import adapt_settings, one_shot_config
