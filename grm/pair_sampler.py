@@ -31,6 +31,7 @@ class SamplerConfig:
     brightness: float = 0.15  # per-observation brightness jitter
     view_dropout: float = 0.15  # probability an observation loses one of its views
     post_success_share: float = 0.0  # share of a finished episode's query frames drawn after its success
+    inverse_share: float = 0.0  # share of items that pose the inverse task: references swapped, progress 1 - phi
 
 
 @dataclass
@@ -82,9 +83,17 @@ class PairSampler:
             r = eps[choices[rng.integers(len(choices))]] if choices else q
         t = self._frames(rng, q)
         start, goal = int(rng.integers(0, 3)), int(rng.integers(r.goal, r.length))
-        frames = np.concatenate([q.offset + t, [r.offset + start, r.offset + goal]])
         phi_after = q.progress[t]
-        phi_before = np.concatenate([phi_after, [r.progress[start], 1.0]])
+        # the inverse task (undo what the demo did): its START is the demo's goal, its END the demo's first
+        # frame, and every frame's progress is 1 - phi. The same pixels then hop the opposite way, so only
+        # the references say which way is forward: the GRM must read them instead of recognising the scene.
+        if self.cfg.inverse_share > 0 and rng.random() < self.cfg.inverse_share:  # (no draws otherwise)
+            frames = np.concatenate([q.offset + t, [r.offset + goal, r.offset]])
+            phi_after = 1.0 - phi_after
+            phi_before = np.concatenate([phi_after, [1.0 - r.progress[goal], 1.0 - r.progress[0]]])
+        else:
+            frames = np.concatenate([q.offset + t, [r.offset + start, r.offset + goal]])
+            phi_before = np.concatenate([phi_after, [r.progress[start], 1.0]])
         gaps = np.concatenate([np.abs(t[None, :] - t[:, None]), np.full((2, len(t)), 10**6)])
         return frames, phi_before, phi_after, gaps
 

@@ -59,6 +59,26 @@ def test_sampler_draws_post_success_frames_on_request(tiny_dataset):
     assert post_share(1.0) == 1.0 and post_share(0.0) < 0.3
 
 
+
+def test_inverse_task_items_swap_the_references_and_reverse_every_hop(tiny_dataset):
+    """inverse_share = 1: the same query frames as the plain item, START = the demo's goal frame,
+    END = its first frame, and every label is the plain label of the inverse progress 1 - phi."""
+    from grm.progress_labels import hop_label
+
+    store = FrameStore([tiny_dataset], ["corner", "gripperPOV"], progress=False)
+    plain = PairSampler(store, SamplerConfig(), seed=0)
+    inverse = PairSampler(store, SamplerConfig(inverse_share=1.0), seed=0)
+    K = SamplerConfig().frames_per_episode
+    for i in range(10):
+        f0, pb0, pa0, _ = plain.item(0, i)
+        f1, pb1, pa1, _ = inverse.item(0, i)
+        ref = next(e for e in store.episodes if e.offset <= f1[-1] < e.offset + e.length)
+        assert np.array_equal(f0[:K], f1[:K]) and f1[-1] == ref.offset and f1[-2] - ref.offset >= ref.goal
+        np.testing.assert_allclose(pa1, 1.0 - pa0)
+        assert pb1[-2] == 0.0 and pb1[-1] == 1.0  # the inverse task starts at the demo's goal and ends at its start
+        h0, h1 = hop_label(pb0[:K, None], pa0[None]), hop_label(pb1[:K, None], pa1[None])
+        assert np.all(np.sign(h1) == -np.sign(h0))  # every query pair hops the other way
+
 def test_tiny_model_overfits_tiny_dataset(tiny_dataset, tmp_path):
     cfg = TrainConfig(datasets=[str(tiny_dataset)], out=str(tmp_path), steps=250, batch_size=8, lr=2e-3, warmup=10,
                       log_every=1000, ckpt_every=1000, progress=False, model=TINY_MODEL,
