@@ -3,13 +3,15 @@
     python benchmarks/rl_curves.py                       # the full grid (many CPU-hours)
     python benchmarks/rl_curves.py --tasks drawer-close-v3 --modes grm_pbrs sparse --seeds 0
 
-Every (task, mode, seed) is one `grm-rl` run in benchmarks/results/rl_curves/<task>/<mode>-s<seed>;
-finished runs (report.json present) are kept and skipped, unfinished ones resume from their
-checkpoints, so the grid can span several working sessions. Runs go `--jobs` at a time (one
+Every (task, mode, seed) is one `grm-rl` run in benchmarks/results/rl_curves/<task>/<mode>-s<seed>
+(a work folder, not committed: checkpoints, replay buffer, demo, adapted GRM). A finished run's
+report is kept in benchmarks/results/rl_curves_runs/<task>/<mode>-s<seed>.json, which is committed:
+finished runs are skipped on any machine that has the repository, unfinished ones resume from their
+checkpoints where the work folder survives, so the grid can span several working sessions. Runs go `--jobs` at a time (one
 per core). The table, benchmarks/results/rl_curves.json and rl_curves.png are rebuilt from
 whatever runs have finished. The grid's recipe (configs/rl.yaml's learner, rendering and GRM settings,
 configs/adapt.yaml's one-shot adaptation, the budget, extra overrides) is kept in
-rl_curves/recipe.json: a grid started under other defaults is refused rather than mixed into
+rl_curves_runs/recipe.json: a grid started under other defaults is refused rather than mixed into
 one table. The GRM's part of the recipe (its settings and the checkpoint's content hash) binds only
 the GRM-shaped runs: a new GRM checkpoint invalidates grm_* runs, never the sparse or env_dense ones.
 """
@@ -27,7 +29,12 @@ import numpy as np
 
 TASKS = ["drawer-close-v3", "window-close-v3", "door-lock-v3", "box-close-v3"]
 MODES = ["sparse", "env_dense", "grm_naive", "grm_pbrs"]
-ROOT = Path("benchmarks/results/rl_curves")
+ROOT = Path("benchmarks/results/rl_curves")  # work folders of the runs (not committed)
+KEPT = Path("benchmarks/results/rl_curves_runs")  # finished runs' reports and the recipe (committed)
+
+
+def kept_report(task: str, mode: str, seed: int) -> Path:
+    return KEPT / task / f"{mode}-s{seed}.json"
 
 
 def reuse_sibling_work(task: str, mode: str, seed: int, out: Path) -> None:
@@ -56,8 +63,8 @@ def reuse_sibling_work(task: str, mode: str, seed: int, out: Path) -> None:
 
 
 def run_one(task: str, mode: str, seed: int, episodes: int, max_steps: int, extra: list[str]) -> Path:
-    out = ROOT / task / f"{mode}-s{seed}"
-    if (out / "report.json").is_file():
+    out, kept = ROOT / task / f"{mode}-s{seed}", kept_report(task, mode, seed)
+    if kept.is_file():
         return out
     cmd = [sys.executable, "-m", "grm.cli.rl", f"task={task}", f"reward={mode}", f"seed={seed}", f"episodes={episodes}",
            f"max_steps={max_steps}", f"out={out}", "progress=false", "eval.video=false", *extra]
@@ -66,8 +73,11 @@ def run_one(task: str, mode: str, seed: int, episodes: int, max_steps: int, extr
     reuse_sibling_work(task, mode, seed, out)
     with open(log, "w") as f:
         proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
+    if proc.returncode != 0 or not (out / "report.json").is_file():
         print(f"FAILED {task} {mode} s{seed}: see {log}")
+        return out
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text((out / "report.json").read_text())
     return out
 
 
@@ -97,22 +107,24 @@ def check_recipe(current: dict) -> None:
     A change in the GRM's part is refused only while GRM-shaped runs (finished or partial) exist."""
     from policies.rl_run import GRM_MODES
 
-    path = ROOT / "recipe.json"
+    path = KEPT / "recipe.json"
     if path.is_file():
         saved = json.loads(path.read_text())
         changed = sorted(k for k in set(current) | set(saved) if saved.get(k) != current.get(k))
-        dependent = sorted(str(d.relative_to(ROOT)) for m in GRM_MODES for d in ROOT.glob(f"*/{m}-s*") if d.is_dir())
+        finished = {str(r.relative_to(KEPT).with_suffix("")) for m in GRM_MODES for r in KEPT.glob(f"*/{m}-s*.json")}
+        partial = {str(d.relative_to(ROOT)) for m in GRM_MODES for d in ROOT.glob(f"*/{m}-s*") if d.is_dir()}
+        dependent = sorted(finished | partial)
         if changed and (set(changed) - GRM_ONLY or dependent):
             runs = f" and GRM-shaped runs depend on it ({', '.join(dependent)})" if not set(changed) - GRM_ONLY else ""
-            sys.exit(f"{ROOT} holds runs of another recipe (differs in {changed}){runs}; move them aside "
-                     f"(e.g. mv {ROOT} {ROOT}-old) to start a grid with the current one")
-    ROOT.mkdir(parents=True, exist_ok=True)
+            sys.exit(f"{KEPT} holds runs of another recipe (differs in {changed}){runs}; move them aside "
+                     f"(e.g. mv {KEPT} {KEPT}-old; mv {ROOT} {ROOT}-old) to start a grid with the current one")
+    KEPT.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(current, indent=2) + "\n")
 
 
 def collect_results() -> dict:
     results: dict = {}
-    for report in sorted(ROOT.glob("*/*/report.json")):
+    for report in sorted(KEPT.glob("*/*-s*.json")):
         r = json.loads(report.read_text())
         results.setdefault(r["task"], {}).setdefault(r["reward"], []).append(r)
     return results
@@ -176,10 +188,9 @@ def main() -> None:
     print(f"{'task/mode':<34}{'seeds':>6}{'final success':>15}{'episodes to 80%':>24}")
     for key, row in sorted(table.items()):
         print(f"{key:<34}{row['seeds']:>6}{row['final_success_mean']:>15.2f}{str(row['episodes_to_80_per_seed']):>24}")
-    ROOT.mkdir(parents=True, exist_ok=True)
-    (ROOT.parent / "rl_curves.json").write_text(json.dumps(table, indent=2) + "\n")
-    plot(results, ROOT.parent / "rl_curves.png")
-    print(f"wrote {ROOT.parent / 'rl_curves.json'} and rl_curves.png")
+    (KEPT.parent / "rl_curves.json").write_text(json.dumps(table, indent=2) + "\n")
+    plot(results, KEPT.parent / "rl_curves.png")
+    print(f"wrote {KEPT.parent / 'rl_curves.json'} and rl_curves.png")
 
 
 if __name__ == "__main__":
