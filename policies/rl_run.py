@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,6 +267,9 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
 def run(cfg: RLConfig) -> dict:
     validate(cfg)
     torch.set_num_threads(cfg.threads)
+    # the software rasterizer (llvmpipe) starts a thread per core unless told: `threads` bounds both,
+    # so runs sharing a machine (benchmarks/rl_curves.py --jobs 2) do not oversubscribe it
+    os.environ.setdefault("LP_NUM_THREADS", str(cfg.threads))
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
