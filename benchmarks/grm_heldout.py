@@ -33,9 +33,12 @@ ADAPTED = Path("runs/heldout-adapt")  # adapted checkpoints (a cache, not commit
 
 def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
     """grm-adapt's settings (configs/adapt.yaml) with `steps`; cached under a key of those
-    settings, so a change to them adapts afresh instead of reusing stale checkpoints."""
+    settings and of the checkpoint's and demo's bytes, so a change to any of them (a retrained
+    model shipped under the same name, a recollected demo) adapts afresh instead of reusing
+    stale checkpoints."""
     cfg = one_shot_config(demo, "", checkpoint, steps=steps, ckpt_every=steps, log_every=50, progress=False)
-    key = hashlib.sha1(json.dumps(learned_settings(asdict(cfg)), sort_keys=True).encode()).hexdigest()[:8]
+    content = [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in (checkpoint, demo)]
+    key = hashlib.sha1(json.dumps([learned_settings(asdict(cfg)), content], sort_keys=True).encode()).hexdigest()[:8]
     out = cache / f"a{steps}-{key}" / demo.parent.name
     if (out / "grm.pt").is_file():
         return out / "grm.pt"

@@ -6,7 +6,8 @@ progress is uniform per sub-task, not per unit of time. Frames after KN are at 1
 
 Episodes that do not finish (cut off, wandering, noisy misses) have no keyframes of their
 own; they are labelled by matching each frame's simulator state (hand and object positions)
-to the nearest frame of the expert run from the same seed, whose progress is known.
+to the nearest frame of the expert run from the same seed, whose progress is known, and
+capped below 1 where the simulator never calls them a success (`unfinished_cap`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ import numpy as np
 # indices in Meta-World's 39-d observation: hand xyz, first object xyz, second object xyz
 HAND, OBJ1, OBJ2 = slice(0, 3), slice(4, 7), slice(11, 14)
 OBJECT_WEIGHT = 2.0  # objects moving is the task; the hand is only the means
+
+
+def unfinished_cap(n_subtasks: int) -> float:
+    """The most progress a frame of an episode that never succeeds may carry: last sub-task begun.
+
+    Nearest-state matching alone gives 1.0 to a failure that ends beside the goal (a box lid
+    dropped next to the box, the hand parked where the expert's ends); a GRM trained on that
+    learns to call such near misses successes. Capping at (N-1)/N keeps them a sub-task short.
+    """
+    return 1.0 - 1.0 / max(2, int(n_subtasks))
 
 
 def keyframe_progress(keyframes: np.ndarray, n_frames: int) -> np.ndarray:

@@ -1,4 +1,6 @@
 """Episode files round-trip exactly, are written atomically and read lazily."""
+import json
+
 import h5py
 import numpy as np
 import pytest
@@ -6,7 +8,8 @@ import pytest
 from envs import MetaWorldTask
 from grm.dataset import list_episodes, open_episode, write_episode
 from grm.dataset.collect import EnvSettings, collect, plan_jobs
-from grm.dataset.rollout import record_episode, reverse_episode
+from grm.dataset.rollout import RolloutSettings, expert_reference, record_episode, reverse_episode
+from grm.progress_labels import matched_progress, unfinished_cap
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,38 @@ def test_mixing_env_settings_in_one_folder_is_refused(tmp_path):
     collect(["reach-v3"], {"expert": 1}, 0, tmp_path, EnvSettings(("corner",), 32, 100), progress=False)
     with pytest.raises(ValueError, match="already holds episodes"):
         collect(["reach-v3"], {"expert": 1}, 0, tmp_path, EnvSettings(("corner",), 64, 100), progress=False)
+
+
+def test_an_unfinished_near_miss_is_labelled_a_subtask_short():
+    """A `wrong` run that follows the expert 90% of the way and never succeeds must not be labelled done."""
+    env, state_env = MetaWorldTask("reach-v3", cameras=("corner",), image_size=32), MetaWorldTask("reach-v3", cameras=())
+    settings = RolloutSettings(wrong_after_range=(0.9, 0.9))
+    ep = record_episode(env, state_env, "wrong", seed=7, max_steps=200, settings=settings)
+    ref = expert_reference(state_env, 7, 200, settings)
+    assert not ep.step_success.any()
+    nearest = matched_progress(ep.state, ref.states, ref.progress)
+    cap = unfinished_cap(ref.subtasks)
+    assert nearest.max() > cap + 0.2, "the nearest expert state is nearly done: the case the cap exists for"
+    np.testing.assert_allclose(ep.progress, np.minimum(nearest, cap))
+    # early_stop frames are the expert's own, so they keep the expert's labels
+    early = record_episode(env, state_env, "early_stop", seed=7, max_steps=200,
+                           settings=RolloutSettings(early_stop_range=(0.8, 0.8)))
+    np.testing.assert_array_equal(early.progress, ref.progress[: early.num_steps + 1])
+
+
+def test_episodes_labelled_by_an_older_rule_are_not_mixed_in(tmp_path):
+    env = EnvSettings(("corner",), 32, 100)
+
+    def collected_before_the_cap(folder, counts):  # dataset.json as written before failures were capped
+        collect(["reach-v3"], counts, 0, folder, env, progress=False)
+        info = json.loads((folder / "dataset.json").read_text())
+        del info["labels"]
+        (folder / "dataset.json").write_text(json.dumps(info))
+
+    collected_before_the_cap(tmp_path / "mixed", {"expert": 1, "wrong": 1})
+    with pytest.raises(ValueError, match="older rule.*wrong_0000"):
+        collect(["reach-v3"], {"expert": 2}, 0, tmp_path / "mixed", env, progress=False)
+    # experts only (an RL run's demo folder): the same labels under both rules, so it is carried on
+    collected_before_the_cap(tmp_path / "experts", {"expert": 1})
+    collect(["reach-v3"], {"expert": 2}, 0, tmp_path / "experts", env, progress=False)
+    assert "labels" in json.loads((tmp_path / "experts" / "dataset.json").read_text())

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grm.progress_labels import hop_label, keyframe_progress, matched_progress, step_samples
+from grm.progress_labels import hop_label, keyframe_progress, matched_progress, step_samples, unfinished_cap
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,8 @@ def test_matched_progress_copies_nearest_expert_state():
     states = np.zeros((2, 39))
     states[:, 4] = [0.19, 0.04]
     assert matched_progress(states, ref, np.array([0.0, 0.5, 1.0])).tolist() == [1.0, 0.0]
+
+
+def test_unfinished_cap_is_the_start_of_the_last_subtask():
+    assert unfinished_cap(4) == 0.75 and unfinished_cap(2) == 0.5
+    assert unfinished_cap(1) == 0.5, "one sub-task: an unfinished run is credited with half of it at most"

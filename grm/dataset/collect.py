@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from grm.dataset.episode_io import FORMAT_VERSION, episode_path, write_episode
-from grm.dataset.rollout import KINDS, RolloutSettings, UnsolvableSeed, record_episode
+from grm.dataset.rollout import KINDS, LABEL_RULE, RolloutSettings, UnsolvableSeed, record_episode
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,10 @@ def _run_job(job: Job) -> tuple[Job, int]:
 
 
 def _check_dataset_info(out: Path, env: EnvSettings) -> None:
-    """Refuse to mix episodes of different camera sets or resolutions in one folder."""
+    """Refuse to mix episodes of different camera sets, resolutions or label rules in one folder."""
     info_path = out / "dataset.json"
-    info = {"format": "robomimic-hdf5-per-episode", "format_version": FORMAT_VERSION, "env": asdict(env)}
+    info = {"format": "robomimic-hdf5-per-episode", "format_version": FORMAT_VERSION, "env": asdict(env),
+            "labels": LABEL_RULE}
     info["env"]["cameras"] = list(env.cameras)
     if info_path.exists():
         old = json.loads(info_path.read_text())
@@ -113,7 +114,15 @@ def _check_dataset_info(out: Path, env: EnvSettings) -> None:
                 f"{out} already holds episodes collected with {old.get('env')}; "
                 f"this run asks for {info['env']}. Use another out= folder or the same env settings."
             )
-        return
+        if old.get("labels") == LABEL_RULE:
+            return
+        relabelled = sorted(p.name for p in out.glob("*/*.hdf5") if p.name.startswith(("noisy_", "wrong_")))
+        if relabelled:
+            raise ValueError(
+                f"{out} holds episodes labelled by an older rule ({old.get('labels', 'uncapped failures')!r}), "
+                f"e.g. {relabelled[0]}; this code labels by {LABEL_RULE!r}. Collect into a new out= folder."
+            )
+        # experts, cut-off runs and reversals only: labelled the same under both rules, so the folder is current
     out.mkdir(parents=True, exist_ok=True)
     tmp = info_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(info, indent=2))

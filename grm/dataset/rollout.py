@@ -12,10 +12,12 @@ import numpy as np
 
 from envs.metaworld_env import MetaWorldTask
 from grm.dataset.episode_io import EpisodeData
-from grm.progress_labels import keyframe_progress, matched_progress
+from grm.progress_labels import keyframe_progress, matched_progress, unfinished_cap
 from policies.scripted_expert import KeyframeRule, ScriptedExpert, WrongBehaviour, derive_keyframes
 
 KINDS = ("expert", "noisy", "early_stop", "wrong", "reversed")
+# how progress labels are made; recorded in dataset.json so episodes labelled two ways never share a folder
+LABEL_RULE = "keyframes+matched, unfinished capped at (N-1)/N"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class ExpertReference:
     states: np.ndarray  # (T+1, 39)
     progress: np.ndarray  # (T+1,)
     first_success: int  # = steps the expert needs from this seed
+    subtasks: int  # N, the number of sub-tasks its keyframes split it into
 
 
 def expert_reference(state_env: MetaWorldTask, seed: int, max_steps: int, settings: RolloutSettings) -> ExpertReference:
@@ -87,7 +90,7 @@ def expert_reference(state_env: MetaWorldTask, seed: int, max_steps: int, settin
             n = t + 2
             tg = np.stack(targets) if all(x is not None for x in targets) else None
             kf = derive_keyframes(tg, np.asarray(grip), t + 1, n, settings.keyframes, directions=np.stack(dirs))
-            return ExpertReference(np.stack(states), keyframe_progress(kf, n), t + 1)
+            return ExpertReference(np.stack(states), keyframe_progress(kf, n), t + 1, len(kf) - 1)
     raise UnsolvableSeed(f"{state_env.task}: expert does not succeed from seed {seed} in {max_steps} steps")
 
 
@@ -136,6 +139,8 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
     else:  # its own phases are not the task's: only start and end are boundaries; progress by matching
         keyframes = np.array([0, n_frames - 1])
         progress = matched_progress(rec["state"], ref.states, ref.progress)
+        if rec["first_success"] is None and kind != "early_stop":  # early_stop's frames are the expert's own
+            progress = np.minimum(progress, unfinished_cap(ref.subtasks)).astype(np.float32)
     ep = EpisodeData(
         task=task, instruction=env.instruction, kind=kind, seed=seed, cameras=list(env.cameras),
         images=rec["images"], state=rec["state"], physics=rec["physics"], actions=rec["actions"],
