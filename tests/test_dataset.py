@@ -96,33 +96,29 @@ def test_mixing_env_settings_in_one_folder_is_refused(tmp_path):
 def test_an_unfinished_near_miss_is_labelled_a_subtask_short():
     """A `wrong` run that follows the expert 90% of the way and never succeeds must not be labelled done."""
     env, state_env = MetaWorldTask("reach-v3", cameras=("corner",), image_size=32), MetaWorldTask("reach-v3", cameras=())
-    settings = RolloutSettings(wrong_after_range=(0.9, 0.9))
+    settings = RolloutSettings(wrong_after_range=(0.9, 0.9), cap_unfinished=True)
     ep = record_episode(env, state_env, "wrong", seed=7, max_steps=200, settings=settings)
+    uncapped = record_episode(env, state_env, "wrong", seed=7, max_steps=200,
+                              settings=RolloutSettings(wrong_after_range=(0.9, 0.9)))
     ref = expert_reference(state_env, 7, 200, settings)
     assert not ep.step_success.any()
     nearest = matched_progress(ep.state, ref.states, ref.progress)
     cap = unfinished_cap(ref.subtasks)
     assert nearest.max() > cap + 0.2, "the nearest expert state is nearly done: the case the cap exists for"
     np.testing.assert_allclose(ep.progress, np.minimum(nearest, cap))
+    np.testing.assert_array_equal(uncapped.progress, nearest)  # the option off: nearest-state labels as before
     # early_stop frames are the expert's own, so they keep the expert's labels
     early = record_episode(env, state_env, "early_stop", seed=7, max_steps=200,
-                           settings=RolloutSettings(early_stop_range=(0.8, 0.8)))
+                           settings=RolloutSettings(early_stop_range=(0.8, 0.8), cap_unfinished=True))
     np.testing.assert_array_equal(early.progress, ref.progress[: early.num_steps + 1])
 
 
-def test_episodes_labelled_by_an_older_rule_are_not_mixed_in(tmp_path):
-    env = EnvSettings(("corner",), 32, 100)
-
-    def collected_before_the_cap(folder, counts):  # dataset.json as written before failures were capped
-        collect(["reach-v3"], counts, 0, folder, env, progress=False)
-        info = json.loads((folder / "dataset.json").read_text())
-        del info["labels"]
-        (folder / "dataset.json").write_text(json.dumps(info))
-
-    collected_before_the_cap(tmp_path / "mixed", {"expert": 1, "wrong": 1})
-    with pytest.raises(ValueError, match="older rule.*wrong_0000"):
-        collect(["reach-v3"], {"expert": 2}, 0, tmp_path / "mixed", env, progress=False)
-    # experts only (an RL run's demo folder): the same labels under both rules, so it is carried on
-    collected_before_the_cap(tmp_path / "experts", {"expert": 1})
-    collect(["reach-v3"], {"expert": 2}, 0, tmp_path / "experts", env, progress=False)
-    assert "labels" in json.loads((tmp_path / "experts" / "dataset.json").read_text())
+def test_episodes_labelled_by_another_rule_are_not_mixed_in(tmp_path):
+    env, capped = EnvSettings(("corner",), 32, 100), RolloutSettings(cap_unfinished=True)
+    collect(["reach-v3"], {"expert": 1, "wrong": 1}, 0, tmp_path / "mixed", env, progress=False)
+    with pytest.raises(ValueError, match="another rule.*wrong_0000"):
+        collect(["reach-v3"], {"expert": 2}, 0, tmp_path / "mixed", env, capped, progress=False)
+    # experts only (an RL run's demo folder): labelled the same under both rules, so it is carried on
+    collect(["reach-v3"], {"expert": 1}, 0, tmp_path / "experts", env, progress=False)
+    collect(["reach-v3"], {"expert": 2}, 0, tmp_path / "experts", env, capped, progress=False)
+    assert "capped" in json.loads((tmp_path / "experts" / "dataset.json").read_text())["labels"]

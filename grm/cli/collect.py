@@ -28,6 +28,7 @@ def settings_from_cfg(cfg: DictConfig) -> tuple[EnvSettings, RolloutSettings]:
         early_stop_range=tuple(r.early_stop_range),
         wrong_after_range=tuple(r.wrong_after_range),
         keyframes=KeyframeRule(**OmegaConf.to_container(cfg.keyframes)),
+        cap_unfinished=bool(r.cap_unfinished),
     )
     return env, rollout
 

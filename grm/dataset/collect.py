@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from grm.dataset.episode_io import FORMAT_VERSION, episode_path, write_episode
-from grm.dataset.rollout import KINDS, LABEL_RULE, RolloutSettings, UnsolvableSeed, record_episode
+from grm.dataset.rollout import KINDS, RolloutSettings, UnsolvableSeed, label_rule, record_episode
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,11 @@ def _run_job(job: Job) -> tuple[Job, int]:
     return _WORKER(job)
 
 
-def _check_dataset_info(out: Path, env: EnvSettings) -> None:
+def _check_dataset_info(out: Path, env: EnvSettings, rollout: RolloutSettings) -> None:
     """Refuse to mix episodes of different camera sets, resolutions or label rules in one folder."""
     info_path = out / "dataset.json"
     info = {"format": "robomimic-hdf5-per-episode", "format_version": FORMAT_VERSION, "env": asdict(env),
-            "labels": LABEL_RULE}
+            "labels": label_rule(rollout)}
     info["env"]["cameras"] = list(env.cameras)
     if info_path.exists():
         old = json.loads(info_path.read_text())
@@ -114,13 +114,13 @@ def _check_dataset_info(out: Path, env: EnvSettings) -> None:
                 f"{out} already holds episodes collected with {old.get('env')}; "
                 f"this run asks for {info['env']}. Use another out= folder or the same env settings."
             )
-        if old.get("labels") == LABEL_RULE:
-            return
+        if old.get("labels", label_rule(RolloutSettings(cap_unfinished=False))) == info["labels"]:
+            return  # (a folder without the key predates it, when failures were never capped)
         relabelled = sorted(p.name for p in out.glob("*/*.hdf5") if p.name.startswith(("noisy_", "wrong_")))
         if relabelled:
             raise ValueError(
-                f"{out} holds episodes labelled by an older rule ({old.get('labels', 'uncapped failures')!r}), "
-                f"e.g. {relabelled[0]}; this code labels by {LABEL_RULE!r}. Collect into a new out= folder."
+                f"{out} holds episodes labelled by another rule ({old.get('labels', 'keyframes+matched')!r}), "
+                f"e.g. {relabelled[0]}; this run labels by {info['labels']!r}. Collect into a new out= folder."
             )
         # experts, cut-off runs and reversals only: labelled the same under both rules, so the folder is current
     out.mkdir(parents=True, exist_ok=True)
@@ -136,7 +136,7 @@ def collect(tasks: list[str], counts: dict[str, int], base_seed: int, out: str |
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"out={out} exists and is not a folder")
     try:
-        _check_dataset_info(out, env)
+        _check_dataset_info(out, env, rollout)
     except PermissionError as exc:
         raise PermissionError(f"cannot write to out={out}: {exc}") from exc
     for stale in out.glob("*/.tmp-*.hdf5"):  # left by a killed run; the episode will be redone

@@ -16,8 +16,11 @@ from grm.progress_labels import keyframe_progress, matched_progress, unfinished_
 from policies.scripted_expert import KeyframeRule, ScriptedExpert, WrongBehaviour, derive_keyframes
 
 KINDS = ("expert", "noisy", "early_stop", "wrong", "reversed")
-# how progress labels are made; recorded in dataset.json so episodes labelled two ways never share a folder
-LABEL_RULE = "keyframes+matched, unfinished capped at (N-1)/N"
+
+
+def label_rule(settings: "RolloutSettings") -> str:
+    """How progress labels are made; recorded in dataset.json so episodes labelled two ways never share a folder."""
+    return "keyframes+matched, unfinished capped at (N-1)/N" if settings.cap_unfinished else "keyframes+matched"
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class RolloutSettings:
     early_stop_range: tuple[float, float] = (0.2, 0.8)  # `early_stop` ends at this share of the expert's time
     wrong_after_range: tuple[float, float] = (0.0, 0.5)  # `wrong` follows the expert for this share first
     keyframes: KeyframeRule = KeyframeRule()
+    cap_unfinished: bool = False  # cap a never-successful run's matched progress at (N-1)/N (unfinished_cap)
 
 
 def _record(env: MetaWorldTask, seed: int, act: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray | None]],
@@ -139,7 +143,7 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
     else:  # its own phases are not the task's: only start and end are boundaries; progress by matching
         keyframes = np.array([0, n_frames - 1])
         progress = matched_progress(rec["state"], ref.states, ref.progress)
-        if rec["first_success"] is None and kind != "early_stop":  # early_stop's frames are the expert's own
+        if settings.cap_unfinished and rec["first_success"] is None and kind != "early_stop":  # early_stop's frames are the expert's own
             progress = np.minimum(progress, unfinished_cap(ref.subtasks)).astype(np.float32)
     ep = EpisodeData(
         task=task, instruction=env.instruction, kind=kind, seed=seed, cameras=list(env.cameras),
