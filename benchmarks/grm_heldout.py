@@ -6,7 +6,8 @@
 For each held-out task, `expert_0000` of data/heldout is the ONE demo: it adapts the GRM
 (grm-adapt's defaults) and is the START/END reference; every other episode of the task (10
 experts, 10 failed or perturbed) is scored. Adapted checkpoints are cached in
-runs/heldout-adapt/<variant>/a<adapt steps>-<settings hash>/<task>/grm.pt, so reruns only evaluate.
+runs/heldout-adapt/<variant>/a<adapt steps>-<hash of settings, checkpoint and demo>/<task>/grm.pt, so
+reruns only evaluate.
 Each variant is also evaluated per perspective (incremental, forward, backward, fused, and
 "guarded": fused with the consistency guard).
 Writes benchmarks/results/grm_heldout.json.

@@ -6,8 +6,8 @@ progress is uniform per sub-task, not per unit of time. Frames after KN are at 1
 
 Episodes that do not finish (cut off, wandering, noisy misses) have no keyframes of their
 own; they are labelled by matching each frame's simulator state (hand and object positions)
-to the nearest frame of the expert run from the same seed, whose progress is known, and
-capped below 1 where the simulator never calls them a success (`unfinished_cap`).
+to the nearest frame of the expert run from the same seed, whose progress is known; optionally
+(collect's `rollout.cap_unfinished`) capped below 1 where the simulator never calls them a success.
 """
 from __future__ import annotations
 

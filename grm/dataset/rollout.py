@@ -143,7 +143,8 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
     else:  # its own phases are not the task's: only start and end are boundaries; progress by matching
         keyframes = np.array([0, n_frames - 1])
         progress = matched_progress(rec["state"], ref.states, ref.progress)
-        if settings.cap_unfinished and rec["first_success"] is None and kind != "early_stop":  # early_stop's frames are the expert's own
+        # early_stop's frames are the expert's own, so only runs that leave its path are capped
+        if settings.cap_unfinished and rec["first_success"] is None and kind != "early_stop":
             progress = np.minimum(progress, unfinished_cap(ref.subtasks)).astype(np.float32)
     ep = EpisodeData(
         task=task, instruction=env.instruction, kind=kind, seed=seed, cameras=list(env.cameras),
