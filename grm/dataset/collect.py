@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from grm.dataset.episode_io import FORMAT_VERSION, episode_path, write_episode
-from grm.dataset.rollout import KINDS, RolloutSettings, UnsolvableSeed, label_rule, record_episode
+from grm.dataset.episode_io import FORMAT_VERSION, episode_path, list_episodes, write_episode
+from grm.dataset.rollout import KINDS, RolloutSettings, UnsolvableSeed, record_episode
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _check_dataset_info(out: Path, env: EnvSettings, rollout: RolloutSettings) -
     """Refuse to mix episodes of different camera sets, resolutions or label rules in one folder."""
     info_path = out / "dataset.json"
     info = {"format": "robomimic-hdf5-per-episode", "format_version": FORMAT_VERSION, "env": asdict(env),
-            "labels": label_rule(rollout)}
+            "labels": rollout.label_rule}
     info["env"]["cameras"] = list(env.cameras)
     if info_path.exists():
         old = json.loads(info_path.read_text())
@@ -114,13 +114,14 @@ def _check_dataset_info(out: Path, env: EnvSettings, rollout: RolloutSettings) -
                 f"{out} already holds episodes collected with {old.get('env')}; "
                 f"this run asks for {info['env']}. Use another out= folder or the same env settings."
             )
-        if old.get("labels", label_rule(RolloutSettings(cap_unfinished=False))) == info["labels"]:
-            return  # (a folder without the key predates it, when failures were never capped)
-        relabelled = sorted(p.name for p in out.glob("*/*.hdf5") if p.name.startswith(("noisy_", "wrong_")))
+        old_labels = old.get("labels", RolloutSettings(cap_unfinished=False).label_rule)  # no key: before the cap
+        if old_labels == info["labels"]:
+            return
+        relabelled = list_episodes(out, kinds=["noisy", "wrong"])
         if relabelled:
             raise ValueError(
-                f"{out} holds episodes labelled by another rule ({old.get('labels', 'keyframes+matched')!r}), "
-                f"e.g. {relabelled[0]}; this run labels by {info['labels']!r}. Collect into a new out= folder."
+                f"{out} holds episodes labelled by another rule ({old_labels!r}), e.g. {relabelled[0].name}; "
+                f"this run labels by {info['labels']!r}. Collect into a new out= folder."
             )
         # experts, cut-off runs and reversals only: labelled the same under both rules, so the folder is current
     out.mkdir(parents=True, exist_ok=True)

@@ -18,11 +18,6 @@ from policies.scripted_expert import KeyframeRule, ScriptedExpert, WrongBehaviou
 KINDS = ("expert", "noisy", "early_stop", "wrong", "reversed")
 
 
-def label_rule(settings: "RolloutSettings") -> str:
-    """How progress labels are made; recorded in dataset.json so episodes labelled two ways never share a folder."""
-    return "keyframes+matched, unfinished capped at (N-1)/N" if settings.cap_unfinished else "keyframes+matched"
-
-
 @dataclass(frozen=True)
 class RolloutSettings:
     noise_std: float = 0.3  # Gaussian action noise of `noisy` episodes
@@ -31,6 +26,11 @@ class RolloutSettings:
     wrong_after_range: tuple[float, float] = (0.0, 0.5)  # `wrong` follows the expert for this share first
     keyframes: KeyframeRule = KeyframeRule()
     cap_unfinished: bool = False  # cap a never-successful run's matched progress at (N-1)/N (unfinished_cap)
+
+    @property
+    def label_rule(self) -> str:
+        """How progress labels are made; recorded in dataset.json so episodes labelled two ways never share a folder."""
+        return "keyframes+matched, unfinished capped at (N-1)/N" if self.cap_unfinished else "keyframes+matched"
 
 
 def _record(env: MetaWorldTask, seed: int, act: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray | None]],
