@@ -11,6 +11,9 @@ reruns only evaluate.
 Each variant is also evaluated per perspective (incremental, forward, backward, fused, and
 "guarded": fused with the consistency guard).
 Writes benchmarks/results/grm_heldout.json.
+
+On two cores, run two processes over disjoint --tasks (each with its own --out; the adaptation
+cache is shared), then join them: `python benchmarks/grm_heldout.py --merge A.json B.json --out X.json`.
 """
 from __future__ import annotations
 
@@ -20,10 +23,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
 from envs.tasks import HELD_OUT
-from grm.evaluate import METRICS, evaluate
+from grm.evaluate import METRICS, evaluate, summarize
 from grm.inference import RewardModel
 from grm.one_shot import learned_settings, one_shot_config
 from grm.train import train
@@ -47,6 +48,24 @@ def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
     return train(cfg)
 
 
+def merge(parts: list[str]) -> dict:
+    """Join tables of the same rows written over disjoint task sets; the means are recomputed over all tasks."""
+    rows: dict = {}
+    for part in parts:
+        for key, row in json.loads(Path(part).read_text()).items():
+            tasks = rows.setdefault(key, {})
+            if tasks.keys() & row["per_task"].keys():
+                raise ValueError(f"{part}: {key} repeats tasks {sorted(tasks.keys() & row['per_task'].keys())}")
+            tasks.update(row["per_task"])
+    return {key: {"mean": summarize(per_task), "per_task": per_task} for key, per_task in rows.items()}
+
+
+def write(table: dict, out: str) -> None:
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(table, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="data/heldout")
@@ -55,7 +74,10 @@ def main() -> None:
     ap.add_argument("--adapt-steps", type=int, default=150)
     ap.add_argument("--perspectives", nargs="+", default=["fused", "incremental", "forward", "backward"])
     ap.add_argument("--out", default="benchmarks/results/grm_heldout.json")
+    ap.add_argument("--merge", nargs="+", metavar="JSON", help="only join these tables (disjoint --tasks runs) into --out")
     args = ap.parse_args()
+    if args.merge:
+        return write(merge(args.merge), args.out)
     root = Path(args.dataset)
     table: dict = {}
     for variant in args.variants:
@@ -75,12 +97,10 @@ def main() -> None:
                     res = evaluate(rm, root, [task], "expert_0000.hdf5", plots_dir, "fused" if guard else perspective,
                                    guard=guard, plots=plots_dir is not None, cache=cache)
                     per_task[task] = res["per_task"][task]
-                mean = {m: float(np.nanmean([r[m] for r in per_task.values()])) for m in METRICS}
+                mean = summarize(per_task)
                 table[f"{name}/{stage}/{perspective}"] = {"mean": mean, "per_task": per_task}
                 print(f"{name:<24}{stage:<10}{perspective:<12}" + "".join(f"{m}={mean[m]:.3f} " for m in METRICS), flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(table, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write(table, args.out)
 
 
 if __name__ == "__main__":

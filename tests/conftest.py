@@ -36,3 +36,19 @@ def ros_domain():
     domain = 1 + os.getpid() % 100
     use_loopback(domain)
     return domain
+
+
+@pytest.fixture
+def load_benchmark():
+    """Import a script of benchmarks/ by name (benchmarks/ is a folder of scripts, not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    def load(name: str):
+        path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

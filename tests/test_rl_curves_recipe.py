@@ -1,20 +1,9 @@
 """The learning-curve grid spans sessions: runs of two recipes must not end up in one table."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 
-def _grid_module():
-    path = Path(__file__).parents[1] / "benchmarks" / "rl_curves.py"
-    spec = importlib.util.spec_from_file_location("rl_curves", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_grid_refuses_to_mix_runs_of_another_recipe(tmp_path, monkeypatch):
-    grid = _grid_module()
+def test_grid_refuses_to_mix_runs_of_another_recipe(tmp_path, monkeypatch, load_benchmark):
+    grid = load_benchmark("rl_curves")
     monkeypatch.setattr(grid, "ROOT", tmp_path / "rl_curves")
     monkeypatch.setattr(grid, "KEPT", tmp_path / "rl_curves_runs")
     current = grid.recipe(150, 150, [])
@@ -25,8 +14,8 @@ def test_grid_refuses_to_mix_runs_of_another_recipe(tmp_path, monkeypatch):
         grid.check_recipe(grid.recipe(100, 150, ["sac.learning_rate=1e-4"]))
 
 
-def test_a_new_grm_binds_only_the_grm_shaped_runs(tmp_path, monkeypatch):
-    grid = _grid_module()
+def test_a_new_grm_binds_only_the_grm_shaped_runs(tmp_path, monkeypatch, load_benchmark):
+    grid = load_benchmark("rl_curves")
     monkeypatch.setattr(grid, "ROOT", tmp_path / "rl_curves")
     monkeypatch.setattr(grid, "KEPT", tmp_path / "rl_curves_runs")
     current = grid.recipe(150, 150, [])
@@ -41,12 +30,12 @@ def test_a_new_grm_binds_only_the_grm_shaped_runs(tmp_path, monkeypatch):
         grid.check_recipe(current)
 
 
-def test_finished_runs_are_kept_where_the_repository_carries_them(tmp_path, monkeypatch):
+def test_finished_runs_are_kept_where_the_repository_carries_them(tmp_path, monkeypatch, load_benchmark):
     """Work folders (checkpoints, buffers) stay on one machine; the finished reports and the recipe are
     committed, so a fresh clone skips those runs, tabulates them, and still binds its GRM runs."""
     import json
 
-    grid = _grid_module()
+    grid = load_benchmark("rl_curves")
     monkeypatch.setattr(grid, "ROOT", tmp_path / "rl_curves")  # empty: a fresh clone
     monkeypatch.setattr(grid, "KEPT", tmp_path / "rl_curves_runs")
     current = grid.recipe(150, 150, [])
