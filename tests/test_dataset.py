@@ -122,3 +122,36 @@ def test_episodes_labelled_by_another_rule_are_not_mixed_in(tmp_path):
     collect(["reach-v3"], {"expert": 1}, 0, tmp_path / "experts", env, progress=False)
     collect(["reach-v3"], {"expert": 2}, 0, tmp_path / "experts", env, capped, progress=False)
     assert "capped" in json.loads((tmp_path / "experts" / "dataset.json").read_text())["labels"]
+
+
+def test_retract_returns_the_hand_home_with_the_task_still_done():
+    """door-lock: after the lever is down the hand goes back to its start; the pre-success part is the expert's own."""
+    env, state_env = MetaWorldTask("door-lock-v3", cameras=("corner",), image_size=32), MetaWorldTask("door-lock-v3", cameras=())
+    plain = record_episode(env, state_env, "expert", seed=3, max_steps=200)
+    ep = record_episode(env, state_env, "expert", seed=3, max_steps=200,
+                        settings=RolloutSettings(post_success="retract", post_success_steps=40))
+    fs = ep.first_success
+    assert fs == plain.first_success
+    np.testing.assert_array_equal(ep.actions[:fs], plain.actions[:fs])
+    np.testing.assert_array_equal(ep.keyframes, plain.keyframes)
+    assert ep.step_success[fs - 1:].all(), "every kept post-success frame is one where the task is done"
+    assert np.linalg.norm(ep.state[-1, :3] - ep.state[0, :3]) < 0.03 < np.linalg.norm(plain.state[-1, :3] - plain.state[0, :3])
+    np.testing.assert_array_equal(ep.progress[fs:], 1.0)
+
+
+def test_a_retract_that_undoes_the_task_ends_at_the_last_done_frame():
+    """pick-place: the retract carries the held puck off the goal; the episode stops before that frame."""
+    env, state_env = MetaWorldTask("pick-place-v3", cameras=("corner",), image_size=32), MetaWorldTask("pick-place-v3", cameras=())
+    ep = record_episode(env, state_env, "expert", seed=0, max_steps=200,
+                        settings=RolloutSettings(post_success="retract", post_success_steps=40))
+    assert ep.success and ep.step_success[ep.first_success - 1:].all()
+    assert ep.num_steps < ep.first_success + 40, "the retract must have been cut short"
+    with pytest.raises(ValueError, match="post_success must be one of"):
+        RolloutSettings(post_success="home")
+
+
+def test_post_success_behaviours_are_not_mixed_in_one_folder(tmp_path):
+    env = EnvSettings(("corner",), 32, 100)
+    collect(["reach-v3"], {"expert": 1}, 0, tmp_path, env, progress=False)
+    with pytest.raises(ValueError, match="post-success frames come from 'expert'"):
+        collect(["reach-v3"], {"expert": 2}, 0, tmp_path, env, RolloutSettings(post_success="retract"), progress=False)

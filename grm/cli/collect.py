@@ -25,6 +25,7 @@ def settings_from_cfg(cfg: DictConfig) -> tuple[EnvSettings, RolloutSettings]:
     rollout = RolloutSettings(
         noise_std=float(r.noise_std),
         post_success_steps=int(r.post_success_steps),
+        post_success=str(r.post_success),
         early_stop_range=tuple(r.early_stop_range),
         wrong_after_range=tuple(r.wrong_after_range),
         keyframes=KeyframeRule(**OmegaConf.to_container(cfg.keyframes)),

@@ -102,10 +102,11 @@ def _run_job(job: Job) -> tuple[Job, int]:
 
 
 def _check_dataset_info(out: Path, env: EnvSettings, rollout: RolloutSettings) -> None:
-    """Refuse to mix episodes of different camera sets, resolutions or label rules in one folder."""
+    """Refuse to mix episodes of different camera sets, resolutions, post-success behaviours or label
+    rules in one folder."""
     info_path = out / "dataset.json"
     info = {"format": "robomimic-hdf5-per-episode", "format_version": FORMAT_VERSION, "env": asdict(env),
-            "labels": rollout.label_rule}
+            "post_success": rollout.post_success, "labels": rollout.label_rule}
     info["env"]["cameras"] = list(env.cameras)
     if info_path.exists():
         old = json.loads(info_path.read_text())
@@ -113,6 +114,11 @@ def _check_dataset_info(out: Path, env: EnvSettings, rollout: RolloutSettings) -
             raise ValueError(
                 f"{out} already holds episodes collected with {old.get('env')}; "
                 f"this run asks for {info['env']}. Use another out= folder or the same env settings."
+            )
+        if old.get("post_success", "expert") != info["post_success"]:  # no key: collected before the option
+            raise ValueError(
+                f"{out} holds episodes whose post-success frames come from {old.get('post_success', 'expert')!r}; "
+                f"this run asks for {info['post_success']!r}. Collect into a new out= folder."
             )
         old_labels = old.get("labels", RolloutSettings(cap_unfinished=False).label_rule)  # no key: before the cap
         if old_labels == info["labels"]:

@@ -16,16 +16,22 @@ from grm.progress_labels import keyframe_progress, matched_progress, unfinished_
 from policies.scripted_expert import KeyframeRule, ScriptedExpert, WrongBehaviour, derive_keyframes
 
 KINDS = ("expert", "noisy", "early_stop", "wrong", "reversed")
+POST_SUCCESS = ("expert", "retract")
 
 
 @dataclass(frozen=True)
 class RolloutSettings:
     noise_std: float = 0.3  # Gaussian action noise of `noisy` episodes
     post_success_steps: int = 10  # frames kept after the first success
+    post_success: str = "expert"  # after success: the expert keeps acting, or "retract" (retract_action)
     early_stop_range: tuple[float, float] = (0.2, 0.8)  # `early_stop` ends at this share of the expert's time
     wrong_after_range: tuple[float, float] = (0.0, 0.5)  # `wrong` follows the expert for this share first
     keyframes: KeyframeRule = KeyframeRule()
     cap_unfinished: bool = False  # cap a never-successful run's matched progress at (N-1)/N (unfinished_cap)
+
+    def __post_init__(self):
+        if self.post_success not in POST_SUCCESS:
+            raise ValueError(f"post_success must be one of {POST_SUCCESS}, got {self.post_success!r}")
 
     @property
     def label_rule(self) -> str:
@@ -33,16 +39,38 @@ class RolloutSettings:
         return "keyframes+matched, unfinished capped at (N-1)/N" if self.cap_unfinished else "keyframes+matched"
 
 
+def retract_action(state: np.ndarray, home: np.ndarray, grip: float, gain: float = 10.0) -> np.ndarray:
+    """Move the hand back to where it started, the last grip command held.
+
+    Scripted experts end wherever the task left the hand, so in their demos the hand's pose
+    and the task's progress change together; a GRM can then score where the hand is instead of
+    what the objects did (door-lock: a success whose hand ends near its start reads as START).
+    Demos that end with the hand back home, the task still done, separate the two (and real
+    demos often end that way)."""
+    delta = np.clip(gain * (np.asarray(home) - state[:3]), -1.0, 1.0)
+    return np.append(delta, grip).astype(np.float32)
+
+
 def _record(env: MetaWorldTask, seed: int, act: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray | None]],
-            max_steps: int, stop_after_success: int | None) -> dict[str, np.ndarray | int | None]:
-    """Run `act(t, state)` from reset(seed); returns frames, traces and the first-success frame."""
+            max_steps: int, stop_after_success: int | None, retract: bool = False) -> dict[str, np.ndarray | int | None]:
+    """Run `act(t, state)` from reset(seed); returns frames, traces and the first-success frame.
+
+    `retract`: after the first success the hand returns home (retract_action) instead of `act`,
+    and recording stops before the first frame the simulator no longer calls a success, so every
+    kept post-success frame is one where the task is done."""
     obs, _ = env.reset(seed=seed)
+    home = obs["state"][:3].copy()
     images, states, physics = [obs["pixels"]], [obs["state"]], [env.physics_state()]
     actions, rewards, success, targets = [], [], [], []
     first_success = None
     for t in range(max_steps):
-        action, target = act(t, obs["state"])
+        if retract and first_success is not None:
+            action, target = retract_action(obs["state"], home, float(actions[first_success - 1][3])), None
+        else:
+            action, target = act(t, obs["state"])
         obs, reward, _, truncated, info = env.step(action)
+        if retract and first_success is not None and not info["success"]:
+            break  # the retract undid the task (a carried object left the goal): end at the last done frame
         images.append(obs["pixels"])
         states.append(obs["state"])
         physics.append(env.physics_state())
@@ -55,11 +83,11 @@ def _record(env: MetaWorldTask, seed: int, act: Callable[[int, np.ndarray], tupl
         if truncated or (stop_after_success is not None and first_success is not None
                          and t + 1 >= first_success + stop_after_success):
             break
-    has_targets = all(tg is not None for tg in targets)
+    has_targets = all(tg is not None for tg in targets[:first_success])
     return dict(
         images=np.stack(images), state=np.stack(states), physics=np.stack(physics),
         actions=np.asarray(actions, dtype=np.float32), rewards=np.asarray(rewards, dtype=np.float32),
-        success=np.asarray(success, dtype=bool), targets=np.stack(targets) if has_targets else None,
+        success=np.asarray(success, dtype=bool), targets=np.stack(targets[:first_success]) if has_targets else None,
         first_success=first_success,
     )
 
@@ -133,7 +161,8 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
             return expert.act(s) if t < switch else (wander.act(s), None)
         stop = None
 
-    rec = _record(env, seed, act, horizon, stop)
+    rec = _record(env, seed, act, horizon, stop, 
+                  retract=settings.post_success == "retract" and kind in ("expert", "noisy", "reversed"))
     n_frames = len(rec["images"])
     succeeded = rec["first_success"] is not None and kind != "wrong"
     if succeeded:
