@@ -69,6 +69,8 @@ def write(table: dict, out: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="data/heldout")
+    ap.add_argument("--demos", help="take each task's one demo (expert_0000) from this folder instead, e.g. the same "
+                                    "placement collected with rollout.post_success=retract; references stay the dataset's")
     ap.add_argument("--variants", nargs="+", default=["grm/pretrained/grm_mt40.pt"])
     ap.add_argument("--tasks", nargs="+", default=list(HELD_OUT))
     ap.add_argument("--adapt-steps", type=int, default=150)
@@ -79,13 +81,14 @@ def main() -> None:
     if args.merge:
         return write(merge(args.merge), args.out)
     root = Path(args.dataset)
+    demos = Path(args.demos or args.dataset)
     table: dict = {}
     for variant in args.variants:
         name = Path(variant).parent.name if Path(variant).name == "grm.pt" else Path(variant).stem
         for stage in ("zero_shot", "one_shot"):
             models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
             for task in args.tasks:
-                demo = root / task / "expert_0000.hdf5"
+                demo = demos / task / "expert_0000.hdf5"
                 ckpt = variant if stage == "zero_shot" else adapt(variant, demo, ADAPTED / name, args.adapt_steps)
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
