@@ -46,7 +46,7 @@ def retract_action(state: np.ndarray, home: np.ndarray, grip: float, gain: float
     and the task's progress change together; a GRM can then score where the hand is instead of
     what the objects did (door-lock: a success whose hand ends near its start reads as START).
     Demos that end with the hand back home, the task still done, separate the two (and real
-    demos often end that way)."""
+    demos often end that way). Measured as pretraining data in the README ("Retracted endings")."""
     delta = np.clip(gain * (np.asarray(home) - state[:3]), -1.0, 1.0)
     return np.append(delta, grip).astype(np.float32)
 
