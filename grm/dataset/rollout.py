@@ -161,7 +161,7 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
             return expert.act(s) if t < switch else (wander.act(s), None)
         stop = None
 
-    rec = _record(env, seed, act, horizon, stop, 
+    rec = _record(env, seed, act, horizon, stop,
                   retract=settings.post_success == "retract" and kind in ("expert", "noisy", "reversed"))
     n_frames = len(rec["images"])
     succeeded = rec["first_success"] is not None and kind != "wrong"
