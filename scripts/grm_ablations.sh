@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The GRM ablation table: same data (data/pretrain), same budget and seed as the shipped
-# checkpoint, one change each; then zero-shot and one-shot on the held-out tasks.
-# Run scripts/make_pretrained_grm.sh first (it makes the data and the multi-view/bins model).
+# The GRM ablation table: same data (data/pretrain, plain endings), same budget and seed, one change
+# each; then zero-shot and one-shot on the held-out tasks. Its baseline is the plain-endings model
+# (runs/grm-pretrain, shipped until the retracted-endings recipe replaced it; README "Ablations").
+# Run scripts/make_pretrained_grm.sh first (it makes data/heldout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+$BIN/grm-collect task=pretrain episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 \
+  failures.reversed=2 seed=0 env.image_size=64 out=data/pretrain
+$BIN/grm-train datasets=[data/pretrain] steps=1600 batch_size=16 seed=0 out=runs/grm-pretrain
 $BIN/grm-train datasets=[data/pretrain] steps=1600 batch_size=16 seed=0 threads=1 cameras=[corner] out=runs/ablate-single-view
 $BIN/grm-train datasets=[data/pretrain] steps=1600 batch_size=16 seed=0 threads=1 model.head=regression out=runs/ablate-regression
-$BIN/python benchmarks/grm_heldout.py --perspectives fused \
-  --variants runs/ablate-single-view/grm.pt runs/ablate-regression/grm.pt --out benchmarks/results/grm_ablations.json
+$BIN/python benchmarks/grm_heldout.py --perspectives fused incremental forward backward \
+  --variants runs/grm-pretrain/grm.pt runs/ablate-single-view/grm.pt runs/ablate-regression/grm.pt \
+  --out benchmarks/results/grm_ablations.json
