@@ -153,5 +153,5 @@ def test_a_retract_that_undoes_the_task_ends_at_the_last_done_frame():
 def test_post_success_behaviours_are_not_mixed_in_one_folder(tmp_path):
     env = EnvSettings(("corner",), 32, 100)
     collect(["reach-v3"], {"expert": 1}, 0, tmp_path, env, progress=False)
-    with pytest.raises(ValueError, match="post-success frames come from 'expert'"):
+    with pytest.raises(ValueError, match="post_success='expert'.*post_success='retract'"):
         collect(["reach-v3"], {"expert": 2}, 0, tmp_path, env, RolloutSettings(post_success="retract"), progress=False)

@@ -110,16 +110,11 @@ def _check_dataset_info(out: Path, env: EnvSettings, rollout: RolloutSettings) -
     info["env"]["cameras"] = list(env.cameras)
     if info_path.exists():
         old = json.loads(info_path.read_text())
-        if old.get("env") != info["env"]:
-            raise ValueError(
-                f"{out} already holds episodes collected with {old.get('env')}; "
-                f"this run asks for {info['env']}. Use another out= folder or the same env settings."
-            )
-        if old.get("post_success", "expert") != info["post_success"]:  # no key: collected before the option
-            raise ValueError(
-                f"{out} holds episodes whose post-success frames come from {old.get('post_success', 'expert')!r}; "
-                f"this run asks for {info['post_success']!r}. Collect into a new out= folder."
-            )
+        # settings that change every frame; a missing key means collected before the setting existed
+        for key, before in (("env", None), ("post_success", "expert")):
+            if old.get(key, before) != info[key]:
+                raise ValueError(f"{out} already holds episodes collected with {key}={old.get(key, before)!r}; "
+                                 f"this run asks for {key}={info[key]!r}. Collect into a new out= folder.")
         old_labels = old.get("labels", RolloutSettings(cap_unfinished=False).label_rule)  # no key: before the cap
         if old_labels == info["labels"]:
             return
