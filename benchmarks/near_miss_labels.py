@@ -2,8 +2,8 @@
 
     python benchmarks/near_miss_labels.py                    # data/heldout, against the shipped model's finals
 
-Nearest-state matching labels a run that stops beside the goal as finished (README, "Capped
-failure labels"). This lists every episode the simulator never calls a success whose label
+Nearest-state matching labels a run that stops beside the goal as finished (docs/grm_experiments.md,
+"Capped failure labels"). This lists every episode the simulator never calls a success whose label
 ends at or above --threshold, beside the final progress the GRM gave it (from a grm_heldout
 JSON), so the label defect and the misjudged episodes can be compared. Writes JSON.
 """

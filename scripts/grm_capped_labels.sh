@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The capped-failure-label experiment (README, "Capped failure labels"): the shipped recipe
-# (scripts/make_pretrained_grm.sh) with rollout.cap_unfinished=true for every collected episode,
+# The capped-failure-label experiment (docs/grm_experiments.md, "Capped failure labels"): the plain-endings recipe
+# (the baseline in scripts/grm_ablations.sh) with rollout.cap_unfinished=true for every collected episode,
 # then the held-out benchmark on held-out data labelled the same way. ~12 + 12 min collection,
 # ~25 min training, ~30 min of one-shot adaptations on this 2-core CPU.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The retracted-endings experiment (README, "Retracted endings in pretraining"): the shipped recipe
-# (scripts/make_pretrained_grm.sh) with every pretraining expert, noisy and reversed episode ending
+# The retracted-endings experiment (README, "Retracted endings in pretraining"): the plain-endings recipe
+# (the baseline in scripts/grm_ablations.sh) with every pretraining expert, noisy and reversed episode ending
 # in the hand's return home (rollout.post_success=retract, 40 steps) and a quarter of finished
 # episodes' query frames drawn after success (sampler.post_success_share=0.25), two training seeds;
 # evaluated on the unchanged held-out data (expert_0000 the one demo, as for the shipped model), and
