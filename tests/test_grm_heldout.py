@@ -1,0 +1,49 @@
+"""benchmarks/grm_heldout.py: tables of disjoint task sets join into one; --demos supplies the one demo."""
+import json
+from pathlib import Path
+
+import pytest
+
+from grm.evaluate import METRICS
+
+
+def _part(path: Path, scores: dict[str, float]) -> str:
+    per_task = {task: {m: v for m in METRICS} for task, v in scores.items()}
+    path.write_text(json.dumps({"grm/one_shot/fused": {"mean": {}, "per_task": per_task}}))
+    return str(path)
+
+
+def test_merge_joins_disjoint_tasks_and_recomputes_means(tmp_path, load_benchmark):
+    heldout = load_benchmark("grm_heldout")
+    a = _part(tmp_path / "a.json", {"door-lock-v3": 0.5, "hammer-v3": 1.0})
+    b = _part(tmp_path / "b.json", {"box-close-v3": 0.0})
+    row = heldout.merge([a, b])["grm/one_shot/fused"]
+    assert sorted(row["per_task"]) == ["box-close-v3", "door-lock-v3", "hammer-v3"]
+    assert row["mean"]["success_auc"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="repeats tasks.*hammer-v3"):
+        heldout.merge([a, _part(tmp_path / "c.json", {"hammer-v3": 0.0})])
+
+
+def test_demos_folder_supplies_each_tasks_one_demo(tmp_path, tiny_dataset, tiny_grm, load_benchmark, monkeypatch):
+    """--demos adapts from that folder's expert_0000; the scored episodes stay the dataset's."""
+    import shutil
+    import sys
+
+    heldout = load_benchmark("grm_heldout")
+    monkeypatch.setattr(heldout, "ADAPTED", tmp_path / "adapted")
+    monkeypatch.setattr(heldout, "OUT", tmp_path / "plots")
+    demo = tmp_path / "demos" / "drawer-close-v3" / "expert_0000.hdf5"
+    demo.parent.mkdir(parents=True)
+    shutil.copy(tiny_dataset / "drawer-close-v3" / "expert_0001.hdf5", demo)
+    adapted_from = []
+    real_adapt = heldout.adapt
+    monkeypatch.setattr(heldout, "adapt", lambda ckpt, d, *a: adapted_from.append(d) or real_adapt(ckpt, d, *a))
+    out = tmp_path / "table.json"
+    monkeypatch.setattr(sys, "argv", ["grm_heldout", "--dataset", str(tiny_dataset), "--demos", str(demo.parents[1]),
+                                      "--variants", str(tiny_grm), "--tasks", "drawer-close-v3", "--adapt-steps", "2",
+                                      "--perspectives", "fused", "--out", str(out)])
+    heldout.main()
+    assert adapted_from == [demo]
+    row = json.loads(out.read_text())[f"{Path(tiny_grm).parent.name}/one_shot/fused"]["per_task"]["drawer-close-v3"]
+    scored = {e["episode"] for e in row["episode_finals"]}
+    assert "expert_0000.hdf5" not in scored and "expert_0001.hdf5" in scored  # the dataset's episodes, its demo left out
