@@ -76,6 +76,8 @@ def main() -> None:
     ap.add_argument("--adapt-steps", type=int, default=150)
     ap.add_argument("--perspectives", nargs="+", default=["fused", "incremental", "forward", "backward"])
     ap.add_argument("--out", default="benchmarks/results/grm_heldout.json")
+    ap.add_argument("--plots", default=str(OUT), help="per-episode progress plots go under DIR/<variant>/<stage>/<task>; "
+                                                     "'' writes none (probes with other settings, so the committed plots stay)")
     ap.add_argument("--merge", nargs="+", metavar="JSON", help="only join these tables (disjoint --tasks runs) into --out")
     args = ap.parse_args()
     if args.merge:
@@ -95,7 +97,7 @@ def main() -> None:
                 per_task = {}
                 for task in args.tasks:
                     rm, cache = models[task]
-                    plots_dir = OUT / name / stage / task if perspective == "fused" else None
+                    plots_dir = Path(args.plots) / name / stage / task if perspective == "fused" and args.plots else None
                     guard = perspective == "guarded"  # the fused estimate with the consistency guard
                     res = evaluate(rm, root, [task], "expert_0000.hdf5", plots_dir, "fused" if guard else perspective,
                                    guard=guard, plots=plots_dir is not None, cache=cache)

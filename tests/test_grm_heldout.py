@@ -1,4 +1,5 @@
-"""benchmarks/grm_heldout.py: tables of disjoint task sets join into one; --demos supplies the one demo."""
+"""benchmarks/grm_heldout.py: tables of disjoint task sets join into one; --demos supplies the one demo;
+--plots chooses where the per-episode plots go, or writes none."""
 import json
 from pathlib import Path
 
@@ -31,7 +32,6 @@ def test_demos_folder_supplies_each_tasks_one_demo(tmp_path, tiny_dataset, tiny_
 
     heldout = load_benchmark("grm_heldout")
     monkeypatch.setattr(heldout, "ADAPTED", tmp_path / "adapted")
-    monkeypatch.setattr(heldout, "OUT", tmp_path / "plots")
     demo = tmp_path / "demos" / "drawer-close-v3" / "expert_0000.hdf5"
     demo.parent.mkdir(parents=True)
     shutil.copy(tiny_dataset / "drawer-close-v3" / "expert_0001.hdf5", demo)
@@ -39,11 +39,17 @@ def test_demos_folder_supplies_each_tasks_one_demo(tmp_path, tiny_dataset, tiny_
     real_adapt = heldout.adapt
     monkeypatch.setattr(heldout, "adapt", lambda ckpt, d, *a: adapted_from.append(d) or real_adapt(ckpt, d, *a))
     out = tmp_path / "table.json"
-    monkeypatch.setattr(sys, "argv", ["grm_heldout", "--dataset", str(tiny_dataset), "--demos", str(demo.parents[1]),
-                                      "--variants", str(tiny_grm), "--tasks", "drawer-close-v3", "--adapt-steps", "2",
-                                      "--perspectives", "fused", "--out", str(out)])
+    argv = ["grm_heldout", "--dataset", str(tiny_dataset), "--demos", str(demo.parents[1]), "--variants", str(tiny_grm),
+            "--tasks", "drawer-close-v3", "--adapt-steps", "2", "--perspectives", "fused", "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv + ["--plots", str(tmp_path / "plots")])
     heldout.main()
     assert adapted_from == [demo]
+    assert list((tmp_path / "plots").rglob("*.png"))
     row = json.loads(out.read_text())[f"{Path(tiny_grm).parent.name}/one_shot/fused"]["per_task"]["drawer-close-v3"]
     scored = {e["episode"] for e in row["episode_finals"]}
     assert "expert_0000.hdf5" not in scored and "expert_0001.hdf5" in scored  # the dataset's episodes, its demo left out
+    files = sorted(tmp_path.rglob("*"))
+    monkeypatch.setattr(sys, "argv", argv + ["--plots", ""])  # a probe: the table, no plots anywhere
+    monkeypatch.chdir(tmp_path)
+    heldout.main()
+    assert sorted(tmp_path.rglob("*")) == files  # the adaptation was cached, and no plot was written

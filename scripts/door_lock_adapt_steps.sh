@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Does door-lock's success detection depend on how long the one-shot adaptation runs? The shipped
+# GRM adapted from the same door-lock demo for 50, 150 (grm-adapt's default), 300 and 600 steps,
+# scored on the same 20 held-out episodes; no plots, so the committed ones stay.
+# Run scripts/make_pretrained_grm.sh first (it makes data/heldout). ~2 min per setting on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for steps in 50 150 300 600; do
+  .venv/bin/python benchmarks/grm_heldout.py --tasks door-lock-v3 --adapt-steps "$steps" \
+    --perspectives fused incremental --plots '' --out "benchmarks/results/adapt_steps/door-lock-v3-a$steps.json"
+done
