@@ -4,11 +4,10 @@
 
 A success frame differs from a start frame in two ways: the task's object moved (the drawer shut,
 the lock's lever down) and the hand moved. A reward model can only tell success from the first,
-since the hand may end anywhere. For each scripted-expert episode this renders its final state (--after steps past success, as
-the scored episodes end)
-twice, once as it is and once with every object joint back at its initial value and the robot's
-joints left where they ended, and counts the share of pixels that differ (any channel by more than
---threshold of 255) per camera. That share is the signal success detection has to read. Beside it:
+since the hand may end anywhere. For each scripted-expert episode this renders its final state
+(--after steps past success, as the scored episodes end) twice, once as it is and once with every
+object joint back at its initial value and the robot's joints left where they ended, and counts
+the share of pixels that differ (any channel by more than --threshold of 255) per camera. That share is the signal success detection has to read. Beside it:
 the share the whole episode changes (first frame vs last) and the one-shot fused success AUC of
 --results. Writes benchmarks/results/state_visibility.json.
 """
@@ -106,8 +105,8 @@ def main() -> None:
         print(f"{task:<22}" + "".join(f"{100 * row['task_change'][c]:>17.2f}" for c in CAMERAS)
               + f"{100 * row['episode_change']['corner']:>16.2f}"
               + (f"{row['success_auc']:>7.3f}" if row["success_auc"] is not None else f"{'':>7}"), flush=True)
-    result = {"cameras": CAMERAS, "size": args.size, "threshold": args.threshold, "after_success": args.after, "episodes_per_task": args.episodes,
-              "auc_from": f"{args.results}:{args.key}", "tasks": rows}
+    result = {"cameras": CAMERAS, "size": args.size, "threshold": args.threshold, "after_success": args.after,
+              "episodes_per_task": args.episodes, "auc_from": f"{args.results}:{args.key}", "tasks": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
