@@ -168,6 +168,7 @@ def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domai
     import yaml
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
+    from std_srvs.srv import Trigger
     from trajectory_msgs.msg import JointTrajectory
 
     from hardware.profile import PROFILE_DIR, load_profile
@@ -181,8 +182,9 @@ def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domai
     params = {
         "sim_robot": {"ros__parameters": {"profile": str(tmp_path / "hand.yaml"), "sync": "timer",
                                           "initial_pose": [float(x) for x in np.clip(0.0, prof.lower, prof.upper)]}},
-        "policy_node": {"ros__parameters": {"profile": str(tmp_path / "hand.yaml"), "policy": "goal_tracker",
-                                            "autostart": True}},
+        # started by the harness once it hears the node set, so that it records the very first command
+        # (with autostart, a harness starved under load subscribed after the first commands had gone out)
+        "policy_node": {"ros__parameters": {"profile": str(tmp_path / "hand.yaml"), "policy": "goal_tracker"}},
     }
     nodes = start_nodes(tmp_path, params)
     h = Harness(nodes=nodes)
@@ -199,6 +201,11 @@ def test_hand_profile_reaches_a_goal_pose_through_the_controller_order(ros_domai
                 pub.publish(Float64MultiArray(data=[float(x) for x in goal]))
                 time.sleep(0.02)
         threading.Thread(target=feed, daemon=True).start()
+        h.wait_for(lambda: h.messages("/hand/joint_states") and h.node.count_publishers("/hand_controller/commands"),
+                   60, nodes, "joint states and the policy node's command publisher")
+        assert not h.messages("/hand_controller/commands")  # nothing is commanded before the episode starts
+        h.wait_for(lambda: h.call(Trigger, "/policy_node/start", Trigger.Request()).success, 60, nodes,
+                   "the policy node to start (every input fresh)")
         h.wait_for(lambda: len(h.messages("/hand_controller/commands")) > 250, 60, nodes, "250 hand commands")
         stop.set()
         js = h.messages("/hand/joint_states")[-1][1]
