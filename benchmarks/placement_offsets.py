@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from grm.dataset.episode_io import open_episode
-
-HAND, OBJ = slice(0, 3), slice(4, 7)  # Meta-World observation layout
+from grm.progress_labels import HAND, OBJ1 as OBJ  # Meta-World's state layout
 
 
 def final_state(path: Path) -> np.ndarray:

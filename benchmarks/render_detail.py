@@ -22,24 +22,9 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from envs.metaworld_env import MetaWorldTask
 from envs.rendering import MultiViewRenderer
 from grm.inference import RewardModel, episode_progress
-from policies.scripted_expert import ScriptedExpert
-
-
-def expert_states(task: str, seed: int, max_steps: int) -> tuple[MetaWorldTask, list[tuple[np.ndarray, np.ndarray]]]:
-    """Roll the scripted expert until success (+10 steps): the (qpos, qvel) of every step."""
-    env, expert = MetaWorldTask(task, (), max_steps=max_steps), ScriptedExpert(task)
-    obs, _ = env.reset(seed=seed)
-    states, done_at = [(env.data.qpos.copy(), env.data.qvel.copy())], None
-    for t in range(max_steps):
-        obs, _, _, truncated, info = env.step(expert.act(obs["state"])[0])
-        states.append((env.data.qpos.copy(), env.data.qvel.copy()))
-        done_at = t if info.get("success") and done_at is None else done_at
-        if truncated or (done_at is not None and t >= done_at + 10):
-            break
-    return env, states
+from policies.scripted_expert import expert_physics_states
 
 
 def main() -> None:
@@ -56,7 +41,7 @@ def main() -> None:
     stats = {k: {"ms": [], "pixel_diff": [], "dphi_mean": [], "dphi_max": [], "voc": []} for k in keeps}
     for task in args.tasks:
         for ep in range(args.episodes):
-            env, states = expert_states(task, 100 + ep, 200)
+            env, states = expert_physics_states(task, 100 + ep, after=10, max_steps=200)
             frames, phis = {}, {}
             for keep in keeps:
                 r = MultiViewRenderer(env.model, rm.cameras, rm.image_size, rm.image_size, mesh_keep=keep)

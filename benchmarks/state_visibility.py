@@ -7,9 +7,9 @@ the lock's lever down) and the hand moved. A reward model can only tell success 
 since the hand may end anywhere. For each scripted-expert episode this renders its final state
 (--after steps past success, as the scored episodes end) twice, once as it is and once with every
 object joint back at its initial value and the robot's joints left where they ended, and counts
-the share of pixels that differ (any channel by more than --threshold of 255) per camera. That share is the signal success detection has to read. Beside it:
-the share the whole episode changes (first frame vs last) and the one-shot fused success AUC of
---results. Writes benchmarks/results/state_visibility.json.
+the share of pixels that differ (any channel by more than --threshold of 255) per camera. That
+share is the signal success detection has to read. Beside it: the share the whole episode changes
+(first frame vs last) and the one-shot fused success AUC of --results. Writes benchmarks/results/state_visibility.json.
 """
 from __future__ import annotations
 
@@ -21,13 +21,13 @@ import envs  # noqa: F401  (sets MUJOCO_GL for headless rendering before mujoco 
 import mujoco
 import numpy as np
 
-from envs.metaworld_env import MetaWorldTask
+from envs.metaworld_env import DEFAULT_CAMERAS, MetaWorldTask
 from envs.rendering import MultiViewRenderer
 from envs.tasks import HELD_OUT
-from policies.scripted_expert import ScriptedExpert
+from policies.scripted_expert import expert_physics_states
 
 ROBOT_JOINTS = [f"right_j{i}" for i in range(7)] + ["r_close", "l_close"]  # Meta-World's Sawyer arm and gripper
-CAMERAS = ["corner", "topview", "gripperPOV"]  # the shipped GRM's
+CAMERAS = list(DEFAULT_CAMERAS)  # the shipped GRM's
 
 
 def robot_qpos_mask(model: mujoco.MjModel) -> np.ndarray:
@@ -47,19 +47,6 @@ def changed_share(a: np.ndarray, b: np.ndarray, threshold: int) -> np.ndarray:
     return diff.reshape(len(diff), -1).mean(1)
 
 
-def expert_first_last(task: str, seed: int, after: int, max_steps: int) -> tuple[MetaWorldTask, np.ndarray, np.ndarray]:
-    """The qpos at reset and `after` steps past the expert's first success (as the scored episodes end)."""
-    env, expert = MetaWorldTask(task, (), max_steps=max_steps), ScriptedExpert(task)
-    obs, _ = env.reset(seed=seed)
-    first, success_at = env.data.qpos.copy(), None
-    for t in range(max_steps):
-        obs, _, _, truncated, info = env.step(expert.act(obs["state"])[0])
-        success_at = t if info.get("success") and success_at is None else success_at
-        if truncated or (success_at is not None and t >= success_at + after):
-            break
-    return env, first, env.data.qpos.copy()
-
-
 def render(env: MetaWorldTask, renderer: MultiViewRenderer, qpos: np.ndarray) -> np.ndarray:
     env.data.qpos[:], env.data.qvel[:] = qpos, 0.0
     mujoco.mj_forward(env.model, env.data)
@@ -69,7 +56,8 @@ def render(env: MetaWorldTask, renderer: MultiViewRenderer, qpos: np.ndarray) ->
 def measure(task: str, episodes: int, size: int, threshold: int, after: int, max_steps: int = 200) -> dict:
     task_share, episode_share = [], []
     for ep in range(episodes):
-        env, first, last = expert_first_last(task, 100 + ep, after, max_steps)
+        env, states = expert_physics_states(task, 100 + ep, after, max_steps)
+        first, last = states[0][0], states[-1][0]
         robot = robot_qpos_mask(env.model)
         undone = np.where(robot, last, first)  # the hand where it ended, the objects where they began
         renderer = MultiViewRenderer(env.model, CAMERAS, size, size)

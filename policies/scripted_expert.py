@@ -43,6 +43,24 @@ class ScriptedExpert:
         return action, target
 
 
+def expert_physics_states(task: str, seed: int, after: int = 10, max_steps: int = 200):
+    """Roll the task's expert from reset(seed) until `after` steps past its first success (or
+    truncation) without rendering; returns the env and every step's (qpos, qvel), reset included,
+    so benchmarks can re-render the same states however they like."""
+    from envs.metaworld_env import MetaWorldTask
+
+    env, expert = MetaWorldTask(task, (), max_steps=max_steps), ScriptedExpert(task)
+    obs, _ = env.reset(seed=seed)
+    states, done_at = [(env.data.qpos.copy(), env.data.qvel.copy())], None
+    for t in range(max_steps):
+        obs, _, _, truncated, info = env.step(expert.act(obs["state"])[0])
+        states.append((env.data.qpos.copy(), env.data.qvel.copy()))
+        done_at = t if info.get("success") and done_at is None else done_at
+        if truncated or (done_at is not None and t >= done_at + after):
+            break
+    return env, states
+
+
 @dataclass(frozen=True)
 class KeyframeRule:
     """Thresholds for turning expert traces into sub-task boundaries."""
