@@ -37,11 +37,12 @@ def make_policy(tmp: Path) -> str:
     from stable_baselines3 import SAC
 
     from envs.rl_task import RLTask
+    from policies.policy_file import save_policy_file
 
     env = RLTask("drawer-close-v3", (), 64, 150)
     model = SAC("MlpPolicy", env, policy_kwargs={"net_arch": [256, 256]}, device="cpu", seed=0)
     path = tmp / "sac_untrained.zip"
-    model.save(path)
+    save_policy_file(model, path)
     env.close()
     return str(path)
 

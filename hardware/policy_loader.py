@@ -1,6 +1,6 @@
 """Load any policy this project trains (or scripts) behind one call: obs -> action.
 
-    sb3:<path.zip>          a Stable-Baselines3 SAC/PPO checkpoint (grm-rl's model.zip; also a
+    sb3:<path.zip>          a policy file (an SB3 SAC/PPO zip with policy_meta.json) (grm-rl's model.zip; also a
                             goal-conditioned one with dict observations, e.g. tool-train-low's)
     <path.zip>              the same
     scripted:<task>         Meta-World's scripted expert for a task (a reference policy)
@@ -19,24 +19,10 @@ Policy = Callable[[np.ndarray], np.ndarray]
 
 
 def _load_sb3(path: Path):
-    import zipfile
+    """The policy file, loaded without running code from it (policies/policy_file.py)."""
+    from policies.policy_file import load_policy_file
 
-    from stable_baselines3 import PPO, SAC
-
-    if not path.is_file():
-        raise FileNotFoundError(f"policy checkpoint not found: {path}")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a Stable-Baselines3 checkpoint (not a zip file)")
-    errors = []
-    # a HER-trained model rebuilds its HER buffer on load, which needs the training env; a policy
-    # node never trains, so it gets an empty plain buffer instead
-    no_her = {"replay_buffer_class": None, "replay_buffer_kwargs": {}, "buffer_size": 1}  # None: SB3 picks the plain one
-    for algo in (SAC, PPO):
-        try:
-            return algo.load(path, device="cpu", custom_objects=no_her if algo is SAC else None)
-        except Exception as exc:  # wrong algorithm class: try the next one
-            errors.append(f"{algo.__name__}: {exc}")
-    raise ValueError(f"{path} loads as neither SAC nor PPO: {errors}")
+    return load_policy_file(path, for_acting=True)
 
 
 def load_policy(spec: str, profile: RobotProfile, layout) -> Policy:

@@ -29,6 +29,8 @@ from envs.rl_task import RLTask
 from envs.tasks import check_task
 from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, grm_success_reward, mode_reward
 from policies.atomic_io import atomic_write
+from policies.demo_buffer import DemoMixReplayBuffer
+from policies.policy_file import load_policy_file, load_replay_buffer, save_policy_file, save_replay_buffer
 
 log = logging.getLogger("grm-rl")
 GRM_MODES = ("grm_pbrs", "grm_naive")
@@ -234,9 +236,9 @@ class RunCallback(BaseCallback):
 
 def save_run_checkpoint(model, state: dict, ckpt_dir: Path) -> None:
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(ckpt_dir / "model.zip", lambda p: model.save(p))
-    if hasattr(model, "replay_buffer") and model.replay_buffer is not None:
-        atomic_write(ckpt_dir / "replay_buffer.pkl", lambda p: model.save_replay_buffer(p))
+    save_policy_file(model, ckpt_dir / "model.zip")
+    if getattr(model, "replay_buffer", None) is not None:
+        save_replay_buffer(model.replay_buffer, ckpt_dir / "replay_buffer.npz")
     state = {**state, "num_timesteps": int(model.num_timesteps)}
     atomic_write(ckpt_dir / "state.json", lambda p: p.write_text(json.dumps(state)))
 
@@ -247,8 +249,6 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
         net_arch = params.pop("net_arch", [256, 256])
         kwargs = {}
         if demo is not None:
-            from policies.demo_buffer import DemoMixReplayBuffer
-
             kwargs = {"replay_buffer_class": DemoMixReplayBuffer,
                       "replay_buffer_kwargs": {"demo": demo, "demo_ratio": cfg.demo_ratio}}
         policy = "MlpPolicy"
@@ -302,10 +302,11 @@ def run(cfg: RLConfig) -> dict:
     if (ckpt_dir / "model.zip").is_file() and (ckpt_dir / "state.json").is_file():
         state = json.loads((ckpt_dir / "state.json").read_text())
         state.pop("num_timesteps", None)
-        algo_cls = SAC if cfg.algo == "sac" else PPO
-        model = algo_cls.load(ckpt_dir / "model.zip", env=env, device="cpu")
-        if cfg.algo == "sac" and (ckpt_dir / "replay_buffer.pkl").is_file():
-            model.load_replay_buffer(ckpt_dir / "replay_buffer.pkl")
+        rebuilt = {} if demo_data is None else {"replay_buffer_class": DemoMixReplayBuffer,
+                                                "replay_buffer_kwargs": {"demo": demo_data, "demo_ratio": cfg.demo_ratio}}
+        model = load_policy_file(ckpt_dir / "model.zip", env=env, custom_objects=rebuilt)
+        if cfg.algo == "sac" and (ckpt_dir / "replay_buffer.npz").is_file():
+            load_replay_buffer(model.replay_buffer, ckpt_dir / "replay_buffer.npz")
         log.info("resumed at episode %d", state["episodes"])
     else:
         model = build_model(cfg, env, demo_data, out / "tb")

@@ -21,8 +21,10 @@ import torch
 from envs.tweezers.flat_pick_env import FlatPickHeuristic, FlatTweezerPickEnv
 from envs.tweezers.pick_env import TASK_VERSION, ObjectDistribution, PickHeuristic, TweezerPickEnv
 from policies.atomic_io import atomic_write
+from policies.atomic_io import atomic_write
 from policies.demo_regularized_sac import DemoRegularizedSAC
 from policies.fixed_normalizer import normalizer_kwargs
+from policies.policy_file import save_policy_file
 from policies.replay_seeding import add_transitions, demo_transitions_from
 from policies.tool_low_level import load_low_level
 
@@ -126,7 +128,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         log["clone_success"].append(rate)
         log["bc_error"].append(model.clone(cfg.dagger_bc_steps))
     model.set_exploration_std(cfg.initial_std)
-    atomic_write(out / "bc_model.zip", model.save)
+    save_policy_file(model, out / "bc_model.zip")
     clone_rate = _validate(env, model, cfg.select_episodes)
     model.fit_critic(cfg.critic_steps, cfg.batch_size)
     model.learn(cfg.steps, progress_bar=cfg.progress, reset_num_timesteps=False)
@@ -140,7 +142,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         atomic_write(ckpt, lambda tmp: shutil.copyfile(out / "bc_model.zip", tmp))
     else:
         log["selected"] = "sac"
-        atomic_write(ckpt, model.save)
+        save_policy_file(model, ckpt)
     env.close()
     (out / "train.json").write_text(json.dumps(log, indent=2))
     return ckpt

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from envs.tweezers.tool_env import ToolOpeningEnv
-from policies.atomic_io import atomic_write
+from policies.policy_file import load_policy_file, save_policy_file
 from policies.replay_seeding import seed_replay
 
 
@@ -112,7 +112,7 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
     env = ToolOpeningEnv(max_steps=cfg.episode_steps, reward_scale=cfg.reward_scale, switch_every=cfg.switch_every)
     ckpt = out / "model.zip"
     if ckpt.is_file():  # a finished or interrupted run: evaluate / continue from its weights
-        model = SAC.load(ckpt, env=env, device="cpu")
+        model = load_policy_file(ckpt, for_acting=True)
     else:
         model = SAC("MultiInputPolicy", env, learning_rate=cfg.learning_rate, batch_size=cfg.batch_size,
                     gamma=cfg.gamma, learning_starts=0, seed=cfg.seed, device="cpu",
@@ -121,7 +121,7 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
                     tensorboard_log=str(out / "tb"))
         seed_replay(model, env, OpeningPController(), cfg.seed_episodes, seed=10_000 + cfg.seed)
         model.learn(cfg.steps, progress_bar=cfg.progress)
-        atomic_write(ckpt, model.save)
+        save_policy_file(model, ckpt)
     goals = np.linspace(0.0, 0.28, cfg.eval_goals)
     pairs = switch_pairs(cfg.eval_goals)
     act = lambda o: model.predict(o, deterministic=True)[0]  # noqa: E731
@@ -138,9 +138,7 @@ def load_low_level(path: str | None):
     controller when no path is given."""
     if not path:
         return OpeningPController()
-    from stable_baselines3 import SAC
-
     if not Path(path).is_file():
         raise FileNotFoundError(f"low-level model not found: {path} (train it with tool-train-low)")
-    model = SAC.load(path, env=ToolOpeningEnv(), device="cpu")  # HER buffers need the env to load
+    model = load_policy_file(path, for_acting=True)
     return lambda obs: model.predict(obs, deterministic=True)[0]

@@ -31,13 +31,13 @@ def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str 
     flat, file = POLICIES[name]
     if not file.endswith(".zip"):
         return flat, lambda env: PickHeuristic(env, privileged=file == "privileged")
-    from stable_baselines3 import SAC
+    from policies.policy_file import load_policy_file
 
     path = Path(flat_dir if flat else high_dir) / file
     retrain = f"tool-train-high out={path.parent}{' flat=true' if flat else ''}"
     if not path.is_file():
         raise FileNotFoundError(f"{name}: {path} not found (train it: {retrain})")
-    model = SAC.load(path, device="cpu")
+    model = load_policy_file(path, for_acting=True)
     from policies.tool_high_level import make_pick_env
 
     expected = make_pick_env(SPLITS["train"][0], flat).observation_space.shape

@@ -153,11 +153,12 @@ def test_sb3_policies_load_with_the_same_actions_as_predict(algo, tmp_path):
 
     from envs.rl_task import RLTask
     from hardware.policy_loader import load_policy
+    from policies.policy_file import save_policy_file
 
     env = RLTask("drawer-close-v3", (), 64, 20)
     cls = getattr(stable_baselines3, algo)
     model = cls("MlpPolicy", env, policy_kwargs={"net_arch": [32, 32]}, device="cpu", seed=0)
-    model.save(tmp_path / "m.zip")
+    save_policy_file(model, tmp_path / "m.zip")
     policy = load_policy(str(tmp_path / "m.zip"), SAWYER, MetaWorldObservation(SAWYER))
     obs = np.random.default_rng(0).normal(size=(5, 39))
     for o in obs:
@@ -165,7 +166,7 @@ def test_sb3_policies_load_with_the_same_actions_as_predict(algo, tmp_path):
     with pytest.raises(ValueError, match="observations of shape"):
         load_policy(str(tmp_path / "m.zip"), HAND, JointStateObservation(HAND))
     (tmp_path / "bad.zip").write_text("not a zip")
-    with pytest.raises(ValueError, match="not a Stable-Baselines3 checkpoint"):
+    with pytest.raises(ValueError, match="not a zip archive"):
         load_policy(str(tmp_path / "bad.zip"), SAWYER, MetaWorldObservation(SAWYER))
     with pytest.raises(FileNotFoundError):
         load_policy(str(tmp_path / "missing.zip"), SAWYER, MetaWorldObservation(SAWYER))

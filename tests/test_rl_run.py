@@ -17,7 +17,7 @@ def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path):
     assert report["episodes"] == 4 and 0.0 <= report["final_success_rate"] <= 1.0
     assert [c["episodes"] for c in report["curve"]] == [2, 4]
     for name in ("report.json", "report.md", "learning_curve.png", "eval.mp4", "checkpoints/model.zip",
-                 "checkpoints/replay_buffer.pkl"):
+                 "checkpoints/replay_buffer.npz"):
         assert (tmp_path / name).is_file(), name
     assert (tmp_path / "eval.mp4").stat().st_size > 1000
     # a longer budget resumes from the checkpoint instead of starting over

@@ -175,11 +175,13 @@ def test_unknown_pick_policy_or_missing_model_is_refused(tmp_path):
     import gymnasium as gym
     from stable_baselines3 import SAC
 
+    from policies.policy_file import save_policy_file
+
     class OldTask(gym.Env):  # a model of an earlier pick task: another observation size
         observation_space = gym.spaces.Box(-1, 1, (23,), np.float32)
         action_space = gym.spaces.Box(-1, 1, (4,), np.float32)
 
-    SAC("MlpPolicy", OldTask(), policy_kwargs={"net_arch": [8]}, device="cpu").save(tmp_path / "model.zip")
+    save_policy_file(SAC("MlpPolicy", OldTask(), policy_kwargs={"net_arch": [8]}, device="cpu"), tmp_path / "model.zip")
     with pytest.raises(ValueError, match="23-d observation.*now gives 11.*retrain"):
         load_pick_policy("hierarchical", high_dir=str(tmp_path))
 
