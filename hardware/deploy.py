@@ -8,11 +8,14 @@ the launch files in launch/ take; each top-level key names a node of the set:
 """
 from __future__ import annotations
 
+import ctypes
+import importlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +57,18 @@ def load_params(path: str | Path, overrides: dict | None = None) -> dict:
             raise ValueError(f"{path}: unknown node {role!r}; known nodes: {sorted(ROLES)}")
         if not isinstance(section, dict) or set(section) != {"ros__parameters"} or not isinstance(section["ros__parameters"], dict):
             raise ValueError(f"{path}: node {role!r} must hold exactly one 'ros__parameters' mapping")
+        known = node_parameters(role)
+        unknown = sorted(set(section["ros__parameters"]) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown parameter(s) {unknown} for node {role}; valid: {sorted(known)}")
     if not raw:
         raise ValueError(f"{path}: no nodes")
     return raw
+
+
+def node_parameters(role: str) -> set[str]:
+    """The parameters a node declares (its module's PARAMS), plus the ones every ROS node takes."""
+    return set(importlib.import_module(ROLES[role][0]).PARAMS) | {"use_sim_time"}
 
 
 class _NoAliasDumper(yaml.SafeDumper):
@@ -77,8 +89,25 @@ def plan(params: dict) -> list[NodeSpec]:
     return [NodeSpec(role, *ROLES[role], params[role]["ros__parameters"]) for role in ROLES if role in params]
 
 
+def _stop_like_ctrl_c(*_) -> None:
+    """SIGTERM (a supervisor, `kill`) stops grm-deploy as Ctrl-C does: through `finally`, which
+    stops the nodes."""
+    raise KeyboardInterrupt
+
+
+def _die_with_parent(parent: int):
+    """A child's pre-exec step: Linux sends it SIGTERM (its clean stop: a final hold command) when
+    grm-deploy dies, however it dies (SIGKILL included); a parent already gone stops it at once."""
+    def arm() -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+    return arm
+
+
 class NodeSet:
-    """Child processes, one per node, logs in out/logs; stopped with SIGINT (clean stop) then SIGKILL."""
+    """Child processes, one per node, logs in out/logs; stopped with SIGINT (clean stop) then
+    SIGKILL, and tied to this process's life (no node outlives grm-deploy)."""
 
     def __init__(self, specs: list[NodeSpec], params_file: Path, out: Path, env: dict):
         self.procs: dict[str, subprocess.Popen] = {}
@@ -89,7 +118,8 @@ class NodeSet:
             self.logs[spec.role] = log
             cmd = [sys.executable, "-m", spec.module, "--ros-args", "--params-file", str(params_file),
                    "-r", f"__node:={spec.role}"]
-            self.procs[spec.role] = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            self.procs[spec.role] = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                                                     preexec_fn=_die_with_parent(os.getpid()))
 
     def check(self) -> None:
         """Raise if a node died: its exit code and the end of its log."""
@@ -198,6 +228,8 @@ def deploy(params_file: str | Path, out: str | Path, episodes: int = 0, override
     elif domain_id is not None:
         env["ROS_DOMAIN_ID"] = os.environ["ROS_DOMAIN_ID"] = str(int(domain_id))
     specs = plan(params)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     nodes = NodeSet(specs, resolved, out, env)
     results: dict = {"params": str(resolved), "nodes": [s.role for s in specs]}
     try:

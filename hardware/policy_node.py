@@ -138,6 +138,7 @@ class PolicyNode:
         """Count and log (each kind of fault at most once a second: a 500 Hz fault must not
         flood the log, nor hide a different fault behind it)."""
         self.refused += 1
+        self.last_refusal = reason
         now = time.monotonic()
         if now - self.refusal_logged.get(kind, -np.inf) >= 1.0:
             self.refusal_logged[kind] = now
@@ -216,7 +217,8 @@ class PolicyNode:
             return False, "e-stop is active: release it first (~/estop false)"
         stale = self.watchdog.stale(time.monotonic())
         if stale:
-            return False, f"inputs stale or missing: {stale}"
+            cause = getattr(self, "last_refusal", None)
+            return False, f"inputs stale or missing: {stale}" + (f" (last input refused: {cause})" if cause else "")
         q = self.values["state"][0]
         if self.twist:
             self.cmd.reset()

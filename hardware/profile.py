@@ -154,8 +154,35 @@ def _build(cls, raw, where: str, nested: dict | None = None):
         raise ProfileError(f"{where}: {exc}") from exc
 
 
+def _numbers(p: RobotProfile, where: str) -> None:
+    """Every numeric setting a finite number, with the sign its meaning needs."""
+    c = p.command
+    checks = [("rate_hz", p.rate_hz, ">0"), ("watchdog_s", p.watchdog_s, ">0"), ("state_tolerance", p.state_tolerance, ">=0"),
+              ("start_tolerance", p.start_tolerance, ">=0"), ("start_timeout_s", p.start_timeout_s, ">0"),
+              ("start_speed", p.start_speed, ">0"), ("command.action_scale", c.action_scale, ">0"),
+              ("command.max_linear_velocity", c.max_linear_velocity, ">0"),
+              ("command.max_linear_change", c.max_linear_change, ">0"),
+              ("command.gripper_min", c.gripper_min, "any"), ("command.gripper_max", c.gripper_max, "any"),
+              ("command.gripper_max_change", c.gripper_max_change, ">0"),
+              ("command.trajectory_time_s", c.trajectory_time_s, ">=0")]
+    for i, j in enumerate(p.joints):
+        checks += [(f"joints[{i}] ({j.name}).lower", j.lower, "any"), (f"joints[{i}] ({j.name}).upper", j.upper, "any"),
+                   (f"joints[{i}] ({j.name}).max_velocity", j.max_velocity, ">0")]
+    checks += [(f"command.workspace_lower[{i}]", v, "any") for i, v in enumerate(c.workspace_lower)]
+    checks += [(f"command.workspace_upper[{i}]", v, "any") for i, v in enumerate(c.workspace_upper)]
+    checks += [(f"start_pose[{i}]", v, "any") for i, v in enumerate(p.start_pose)]
+    for key, value, sign in checks:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+        if not ok or (sign == ">0" and value <= 0) or (sign == ">=0" and value < 0):
+            want = {"any": "a finite number", ">0": "a finite number > 0", ">=0": "a finite number >= 0"}[sign]
+            raise ProfileError(f"{where}: {key} = {value!r}; must be {want}")
+    if not c.gripper_min < c.gripper_max:
+        raise ProfileError(f"{where}: command.gripper_min {c.gripper_min} must be below gripper_max {c.gripper_max}")
+
+
 def _validate(p: RobotProfile) -> None:
     where = p.source or p.name
+    _numbers(p, where)
     if not p.joints:
         raise ProfileError(f"{where}: no joints")
     names = p.joint_names
@@ -164,10 +191,6 @@ def _validate(p: RobotProfile) -> None:
     for j in p.joints:
         if not j.lower < j.upper:
             raise ProfileError(f"{where}: joint {j.name}: lower {j.lower} must be below upper {j.upper}")
-        if not j.max_velocity > 0:
-            raise ProfileError(f"{where}: joint {j.name}: max_velocity must be positive")
-    if p.rate_hz <= 0 or p.watchdog_s <= 0:
-        raise ProfileError(f"{where}: rate_hz and watchdog_s must be positive")
     o, c = p.observation, p.command
     if o.layout not in LAYOUTS:
         raise ProfileError(f"{where}: observation.layout {o.layout!r} not in {LAYOUTS}")

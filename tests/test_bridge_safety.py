@@ -34,6 +34,11 @@ def test_shipped_profiles_load_and_hand_order_is_explicit():
     (lambda r: r["joints"][0].update(lower=5.0), "must be below upper"),
     (lambda r: r["joints"][1].update(name=r["joints"][0]["name"]), "duplicate joint names"),
     (lambda r: r["command"].update(type="torque"), "command.type"),
+    (lambda r: r["command"].update(gripper_max_change=-2.0), r"gripper_max_change = -2.0; must be a finite number > 0"),
+    (lambda r: r["joints"][2].update(upper=float("inf")), r"joints\[2\] \(right_j2\).upper = inf"),
+    (lambda r: r.update(state_tolerance=-1), r"state_tolerance = -1; must be a finite number >= 0"),
+    (lambda r: r["joints"][0].update(max_velocity="fast"), r"max_velocity = 'fast'"),
+    (lambda r: r["command"].update(gripper_min=1.0), "gripper_min 1.0 must be below gripper_max"),
     (lambda r: r["command"].update(workspace_lower=[0, 0]), "workspace"),
     (lambda r: r["observation"].update(object_topics=["/a"]), "object_topics"),
 ])

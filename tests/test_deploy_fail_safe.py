@@ -1,0 +1,58 @@
+"""grm-deploy never leaves a robot node behind, and refuses parameters its nodes do not take."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        kids += [int(x) for x in (task / "children").read_text().split()]
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for a reaper has already stopped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_no_node_outlives_grm_deploy(sig, ros_domain, tmp_path):
+    cmd = [sys.executable, "-c", "from hardware.cli import deploy_main; deploy_main()",
+           "params=configs/ros/sim_metaworld.yaml", "loopback=true", f"domain_id={ros_domain}", f"out={tmp_path}"]
+    deploy = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(deploy.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        nodes = _children(deploy.pid)
+        assert len(nodes) == 2, f"expected sim_robot and policy_node, got {nodes}"
+        # both nodes up and spinning (their first log lines), so the signal meets running nodes
+        while not all((tmp_path / "logs" / f"{r}.log").stat().st_size for r in ("sim_robot", "policy_node")):
+            assert time.monotonic() < deadline, "nodes did not start"
+            time.sleep(0.1)
+        deploy.send_signal(sig)
+        killed = time.monotonic()
+        while any(_alive(p) for p in nodes) and time.monotonic() - killed < 1.0:
+            time.sleep(0.02)
+        assert not any(_alive(p) for p in nodes), f"node(s) still running 1 s after {sig.name}"
+    finally:
+        deploy.kill()
+        deploy.wait()
+
+
+def test_unknown_node_parameters_are_refused_with_the_valid_ones():
+    from hardware.deploy import load_params
+
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['polcy'\] for node policy_node; valid: .*'policy'"):
+        load_params(ROOT / "configs/ros/sim_metaworld.yaml", {"policy_node": {"polcy": "x.zip"}})
