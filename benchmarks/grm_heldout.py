@@ -20,13 +20,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 
+from configs.typed import compose, learned_settings
 from envs.tasks import HELD_OUT
 from grm.evaluate import METRICS, evaluate, summarize
 from grm.inference import RewardModel
-from grm.one_shot import learned_settings, one_shot_config
+from grm.one_shot import AdaptConfig, one_shot_config
 from grm.train import train
 
 OUT = Path("benchmarks/results/grm_heldout")  # plots (committed)
@@ -38,9 +38,12 @@ def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
     settings and of the checkpoint's and demo's bytes, so a change to any of them (a retrained
     model shipped under the same name, a recollected demo) adapts afresh instead of reusing
     stale checkpoints."""
-    cfg = one_shot_config(demo, "", checkpoint, steps=steps, ckpt_every=steps, log_every=50, progress=False)
+    settings = compose("adapt", AdaptConfig, [f"checkpoint={checkpoint}", f"demo={demo}", f"steps={steps}"])
+    cfg = one_shot_config(demo, "", checkpoint, settings, seed=settings.seed, ckpt_every=steps, log_every=50,
+                          progress=False)
     content = [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in (checkpoint, demo)]
-    key = hashlib.sha1(json.dumps([learned_settings(asdict(cfg)), content], sort_keys=True).encode()).hexdigest()[:8]
+    learned = {k: v for k, v in learned_settings(cfg).items() if k not in ("datasets", "init")}  # bytes: content
+    key = hashlib.sha1(json.dumps([learned, content], sort_keys=True).encode()).hexdigest()[:8]
     out = cache / f"a{steps}-{key}" / demo.parent.name
     if (out / "grm.pt").is_file():
         return out / "grm.pt"

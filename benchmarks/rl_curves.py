@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -83,19 +84,17 @@ def run_one(task: str, mode: str, seed: int, episodes: int, max_steps: int, extr
 
 def recipe(episodes: int, max_steps: int, extra: list[str]) -> dict:
     """What every run of one grid shares: configs/rl.yaml's learner and rendering, the budget, overrides."""
-    from omegaconf import OmegaConf
+    from dataclasses import asdict
 
-    from grm.one_shot import adapt_settings, learned_settings
-    from policies.rl_run import rl_defaults
+    from policies.rl_run import compose_rl
 
-    cfg = rl_defaults()
-    # steps: rl.yaml's grm.adapt_steps; seed: each run's own
-    adapt = {k: v for k, v in learned_settings(adapt_settings()).items() if k not in ("steps", "seed")}
-    checkpoint = hashlib.sha256(Path(cfg.grm.checkpoint).read_bytes()).hexdigest()[:16]
-    return {"sac": OmegaConf.to_container(cfg.sac), "mesh_keep": cfg.mesh_keep, "reward_scale": cfg.reward_scale,
-            "demo_ratio": cfg.demo.ratio,
-            "grm": {**OmegaConf.to_container(cfg.grm), "checkpoint_sha256": checkpoint, "adapt_settings": adapt},
-            "episodes": episodes, "max_steps": max_steps, "extra": list(extra)}
+    cfg = compose_rl()
+    grm = asdict(cfg.grm)
+    grm["checkpoint"] = os.path.relpath(grm["checkpoint"])  # where it lies in the repository, not on this disk
+    grm["checkpoint_sha256"] = hashlib.sha256(Path(cfg.grm.checkpoint).read_bytes()).hexdigest()[:16]
+    return {"sac": asdict(cfg.sac), "mesh_keep": cfg.mesh_keep, "reward_scale": cfg.reward_scale,
+            "demo_ratio": cfg.demo.ratio, "grm": grm, "episodes": episodes, "max_steps": max_steps,
+            "extra": list(extra)}
 
 
 GRM_ONLY = {"grm"}  # recipe keys that only the GRM-shaped modes depend on

@@ -19,29 +19,24 @@ import os
 import platform
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from policies.rl_run import RLConfig, build_model, ensure_demo, make_vec_env, rl_defaults
+from policies.rl_run import build_model, compose_rl, ensure_demo, make_vec_env
 from grm.shaping import GRMPotential, ShapedRewardVecEnv
 
 
-def sac_settings() -> dict:
-    """configs/rl.yaml's SAC block (what grm-rl trains with), started early and with a small buffer."""
-    from omegaconf import OmegaConf
-
-    sac = OmegaConf.to_container(rl_defaults().sac)
-    return {**sac, "learning_starts": 200, "buffer_size": 20000}
+SAC_OVERRIDES = ["sac.learning_starts=200", "sac.buffer_size=20000"]  # configs/rl.yaml's SAC, started early, small buffer
 
 
 def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: str, mesh_keep: float = 1.0) -> float:
     from grm.inference import RewardModel
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = RLConfig(task="drawer-close-v3", out=tmp, reward=mode, n_envs=n_envs, vec_env=vec_env, seed_buffer=False,
-                       mesh_keep=mesh_keep,
-                       sac=sac_settings())
+        cfg = compose_rl("task=drawer-close-v3", f"out={tmp}", f"reward={mode}", f"n_envs={n_envs}",
+                         f"vec_env={vec_env}", "demo.seed_buffer=false", f"mesh_keep={mesh_keep}", *SAC_OVERRIDES)
         potential, cameras, size = None, [], 64
         if mode == "grm_pbrs":
             rm = RewardModel.load(checkpoint)
@@ -49,7 +44,7 @@ def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: st
             cameras, size = rm.cameras, rm.image_size
             potential = GRMPotential(rm, n_envs)
         venv = make_vec_env(cfg, cameras, size)
-        env = ShapedRewardVecEnv(venv, mode, float(cfg.sac["gamma"]), potential)
+        env = ShapedRewardVecEnv(venv, mode, cfg.sac.gamma, potential)
         model = build_model(cfg, env, None, Path(tmp) / "tb")
         model.learn(total_timesteps=300)  # warm-up: imports, first gradient steps
         t0 = time.perf_counter()
@@ -75,7 +70,7 @@ def main() -> None:
     grm = {k: steps_per_s("grm_pbrs", args.steps, args.checkpoint, args.n_envs, args.vec_env, k) for k in args.mesh_keep}
     result = {"env_dense_steps_per_s": round(dense, 1),
               "grm_pbrs": [{"mesh_keep": k, "steps_per_s": round(v, 1), "ratio": round(v / dense, 3)} for k, v in grm.items()],
-              "sac": sac_settings(), "threads": args.threads, "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
+              "sac": asdict(compose_rl(*SAC_OVERRIDES).sac), "threads": args.threads, "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
               "cpu_count": os.cpu_count(), "machine": platform.machine()}
     print(f"{'loop':<26}{'env steps/s':>12}{'vs env_dense':>14}")
     print(f"{'env_dense':<26}{dense:>12.1f}{1.0:>14.2f}")

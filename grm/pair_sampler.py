@@ -20,7 +20,7 @@ from grm.progress_labels import hop_label
 GAP_EDGES = np.array([1, 3, 8, 20, 50])  # |t_after - t_before| bins; reference pairs get their own bin
 
 
-@dataclass(frozen=True)
+@dataclass
 class SamplerConfig:
     frames_per_episode: int = 8  # K
     success_share: float = 0.5  # share of items whose query episode finished the task

@@ -11,13 +11,16 @@ import logging
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Optional
 
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from configs.typed import ConfigError, check, claim_run_folder, setting
+from envs.tasks import resolve_tasks
 from grm.checkpoint import load_model, read_checkpoint, save_checkpoint
 from grm.frame_store import FrameStore
 from grm.model import GRM, GRMConfig, hop_loss
@@ -28,26 +31,36 @@ log = logging.getLogger("grm-train")
 
 @dataclass
 class TrainConfig:
-    datasets: list[str]
-    out: str
-    tasks: list[str] | None = None
-    cameras: list[str] | None = None  # default: the first dataset's cameras
-    init: str | None = None  # start from this checkpoint (one-shot adaptation)
-    keyframes: list[int] | None = None  # hand-labelled sub-task boundaries of a single demo file
-    seed: int = 0
-    steps: int = 2000
-    batch_size: int = 16  # batch items (episodes) per global batch
-    lr: float = 3e-4
-    weight_decay: float = 1e-4
-    warmup: int = 100
-    grad_clip: float = 1.0
-    log_every: int = 20
-    ckpt_every: int = 200
-    resume: bool = True
-    threads: int | None = None
-    progress: bool = True
-    model: dict = field(default_factory=dict)
-    sampler: dict = field(default_factory=dict)
+    """grm-train's settings (values: configs/train.yaml), also built in code for adaptation."""
+    datasets: list[str] = setting()
+    out: str = setting(resumable=True)
+    tasks: Any = setting(None)  # None = every task; a name, a list, or a group (pretrain, held_out, mt50)
+    cameras: Optional[list[str]] = setting(None)  # default: the first dataset's cameras
+    init: Optional[str] = setting(None)  # start from this checkpoint (one-shot adaptation)
+    keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo file
+    seed: int = setting(0, ge=0)
+    steps: int = setting(2000, ge=1, resumable=True)  # a budget: a finished run may be extended
+    batch_size: int = setting(16, ge=1)  # batch items (episodes) per global batch
+    lr: float = setting(3e-4, gt=0)
+    weight_decay: float = setting(1e-4, ge=0)
+    warmup: int = setting(100, ge=0)
+    grad_clip: float = setting(1.0, gt=0)
+    log_every: int = setting(20, ge=1, resumable=True)
+    ckpt_every: int = setting(200, ge=1, resumable=True)
+    resume: bool = setting(True, resumable=True)
+    threads: Optional[int] = setting(None, ge=1, resumable=True)
+    progress: bool = setting(True, resumable=True)
+    model: dict[str, Any] = setting({})
+    sampler: dict[str, Any] = setting({})
+
+    def check(self) -> None:
+        if not self.datasets:
+            raise ConfigError("datasets", self.datasets, "needs at least one dataset folder or episode file")
+        for d in self.datasets:
+            if not Path(d).exists():
+                raise ConfigError("datasets", d, "no such dataset folder or episode file (make one with grm-collect)")
+        if self.init and not Path(self.init).is_file():
+            raise ConfigError("init", self.init, "no such checkpoint")
 
 
 def dataset_cameras(root: str | Path) -> list[str]:
@@ -86,7 +99,10 @@ def train(cfg: TrainConfig) -> Path:
 
 
 def _train(cfg: TrainConfig) -> Path:
+    check(cfg)
     rank, world = _dist_info()
+    if rank == 0 and not claim_run_folder(cfg.out, cfg, cfg.resume):
+        (Path(cfg.out) / "checkpoints" / "last.pt").unlink(missing_ok=True)  # a fresh start
     if cfg.batch_size % world:
         raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the number of processes ({world})")
     torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // world))
@@ -95,7 +111,8 @@ def _train(cfg: TrainConfig) -> Path:
     ckpt_dir = out / "checkpoints"
     init_cameras = load_model(cfg.init)[1] if cfg.init else None
     cameras = cfg.cameras or init_cameras or dataset_cameras(cfg.datasets[0])
-    store = FrameStore(cfg.datasets, cameras, tasks=cfg.tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes)
+    tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
+    store = FrameStore(cfg.datasets, cameras, tasks=tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes)
     sampler = PairSampler(store, SamplerConfig(**cfg.sampler), cfg.seed)
 
     if cfg.init:

@@ -3,6 +3,7 @@
     sb3:<path.zip>          a policy file (an SB3 SAC/PPO zip with policy_meta.json) (grm-rl's model.zip; also a
                             goal-conditioned one with dict observations, e.g. tool-train-low's)
     <path.zip>              the same
+    pkg:<package/path.zip>  a policy shipped inside the project (pkg:policies/pretrained/tool_low.zip)
     scripted:<task>         Meta-World's scripted expert for a task (a reference policy)
     goal_tracker            joint_state layout: command the goal vector as joint targets
 """
@@ -44,7 +45,12 @@ def load_policy(spec: str, profile: RobotProfile, layout) -> Policy:
             raise ValueError("goal_tracker needs a joint_state profile whose goal is one target per joint")
         n = len(profile.joints)
         return lambda obs: joint_action_from_targets(profile, obs[-n:])
-    path = Path(spec.removeprefix("sb3:"))
+    spec = spec.removeprefix("sb3:")
+    if spec.startswith("pkg:"):  # a shipped policy, found wherever the project is installed
+        from configs.typed import package_path
+
+        spec = package_path(spec.removeprefix("pkg:"))
+    path = Path(spec)
     model = _load_sb3(path)
     space = model.observation_space
     if hasattr(space, "spaces"):  # goal-conditioned: the same vector, split as the layout says

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from gymnasium import spaces
 
-from policies.atomic_io import atomic_write
+from configs.files import atomic_write
 
 META = "policy_meta.json"
 FORMAT = "robo-dopamine-policy/1"

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import torch
@@ -24,11 +26,14 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from tqdm import tqdm
 
+from configs.files import atomic_write
+from configs.typed import ConfigError, check, claim_run_folder, compose, setting
 from envs.metaworld_env import DEFAULT_CAMERAS
 from envs.rl_task import RLTask
-from envs.tasks import check_task
+from envs.tasks import MT50
+from grm.inference import PERSPECTIVES
+from grm.one_shot import AdaptationSettings, one_shot_config
 from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, grm_success_reward, mode_reward
-from policies.atomic_io import atomic_write
 from policies.demo_buffer import DemoMixReplayBuffer
 from policies.policy_file import load_policy_file, load_replay_buffer, save_policy_file, save_replay_buffer
 
@@ -36,94 +41,129 @@ log = logging.getLogger("grm-rl")
 GRM_MODES = ("grm_pbrs", "grm_naive")
 
 
-def rl_defaults():
-    """configs/rl.yaml as grm-rl reads its defaults (an OmegaConf node), for benchmarks that must
-    run or record the same recipe."""
-    from omegaconf import OmegaConf
+@dataclass
+class GRMSettings:
+    checkpoint: str = setting()
+    adapt: bool = setting()
+    adaptation: AdaptationSettings = setting()
+    perspective: str = setting(choices=PERSPECTIVES)
+    guard: bool = setting()
+    scale: float = setting(gt=0)
 
-    return OmegaConf.load(Path(__file__).parents[1] / "configs" / "rl.yaml")
+
+@dataclass
+class DemoSettings:
+    path: Optional[str] = setting()
+    seed: int = setting(ge=0)
+    seed_buffer: bool = setting()
+    ratio: float = setting(ge=0, lt=1)
+
+
+@dataclass
+class EvalSettings:
+    every_episodes: int = setting(ge=1, resumable=True)
+    episodes: int = setting(ge=1, resumable=True)
+    final_episodes: int = setting(ge=1, resumable=True)
+    video: bool = setting(resumable=True)
+
+
+@dataclass
+class SACSettings:
+    learning_rate: float = setting(gt=0)
+    buffer_size: int = setting(ge=1)
+    batch_size: int = setting(ge=1)
+    gamma: float = setting(gt=0, le=1)
+    tau: float = setting(gt=0, le=1)
+    learning_starts: int = setting(ge=0)
+    train_freq: int = setting(ge=1)
+    gradient_steps: int = setting(ge=1)
+    net_arch: list[int] = setting()
+    critic_layer_norm: bool = setting()
+
+
+@dataclass
+class PPOSettings:
+    learning_rate: float = setting(gt=0)
+    n_steps: int = setting(ge=2)
+    batch_size: int = setting(ge=2)
+    n_epochs: int = setting(ge=1)
+    gamma: float = setting(gt=0, le=1)
+    gae_lambda: float = setting(ge=0, le=1)
+    net_arch: list[int] = setting()
 
 
 @dataclass
 class RLConfig:
-    task: str
-    out: str
-    algo: str = "sac"
-    reward: str = "grm_pbrs"
-    seed: int = 0
-    episodes: int = 80  # training budget (configs/rl.yaml)
-    max_steps: int = 150
-    n_envs: int = 1
-    vec_env: str = "dummy"  # dummy | subproc
-    mesh_keep: float = 0.2  # see configs/rl.yaml
-    threads: int = 1
-    grm_checkpoint: str = "grm/pretrained/grm_mt40.pt"
-    adapt: bool = True
-    adapt_steps: int = 150
-    perspective: str = "fused"
-    guard: bool = False
-    shaping_scale: float = 1.0
-    reward_scale: float = 10.0
-    terminate_on_success: bool = False  # see configs/rl.yaml
-    task_reward: str = "env"  # env | grm (r_task = the GRM's own success, Phi >= 1 - delta)
-    success_delta: float = 0.05
-    demo_path: str | None = None
-    demo_seed: int = 12345
-    seed_buffer: bool = True
-    demo_ratio: float = 0.25
-    eval_every_episodes: int = 10
-    eval_episodes: int = 10
-    final_eval_episodes: int = 20
-    video: bool = True
-    checkpoint_every_episodes: int = 10
-    progress: bool = True
-    sac: dict = field(default_factory=dict)
-    ppo: dict = field(default_factory=dict)
+    """grm-rl's settings (values: configs/rl.yaml; `compose_rl` for code that runs it)."""
+    task: str = setting(choices=MT50)
+    algo: str = setting(choices=("sac", "ppo"))
+    reward: str = setting(choices=MODES)
+    seed: int = setting(ge=0)
+    episodes: int = setting(ge=1, resumable=True)  # a resumed run may extend its budget
+    max_steps: int = setting(ge=1)
+    task_reward: str = setting(choices=("env", "grm"))
+    success_delta: float = setting(gt=0, lt=1)
+    terminate_on_success: bool = setting()
+    reward_scale: float = setting(gt=0)
+    n_envs: int = setting(ge=1)
+    vec_env: str = setting(choices=("dummy", "subproc"))
+    mesh_keep: float = setting(gt=0, le=1)
+    threads: int = setting(ge=1, resumable=True)
+    out: str = setting(resumable=True)
+    resume: bool = setting(resumable=True)
+    grm: GRMSettings = setting()
+    demo: DemoSettings = setting()
+    eval: EvalSettings = setting()
+    checkpoint_every_episodes: int = setting(ge=1, resumable=True)
+    progress: bool = setting(resumable=True)
+    sac: SACSettings = setting()
+    ppo: PPOSettings = setting()
+
+    def check(self) -> None:
+        if self.task_reward == "grm" and self.reward not in GRM_MODES:
+            raise ConfigError("task_reward", "grm", f"needs a GRM reward mode ({', '.join(GRM_MODES)}), "
+                                                    f"not reward={self.reward}")
+        if self.reward in GRM_MODES and not Path(self.grm.checkpoint).is_file():
+            raise ConfigError("grm.checkpoint", self.grm.checkpoint, "no such file (a GRM checkpoint: grm.pt)")
+        if self.demo.path and not Path(self.demo.path).is_file():
+            raise ConfigError("demo.path", self.demo.path, "no such episode file")
+
+    @property
+    def gamma(self) -> float:
+        return (self.sac if self.algo == "sac" else self.ppo).gamma
 
 
-def validate(cfg: RLConfig) -> None:
-    check_task(cfg.task)
-    if cfg.reward not in MODES:
-        raise ValueError(f"unknown reward mode {cfg.reward!r}; valid: {', '.join(MODES)}")
-    if cfg.algo not in ("sac", "ppo"):
-        raise ValueError(f"algo must be sac or ppo, got {cfg.algo!r}")
-    if cfg.vec_env not in ("dummy", "subproc"):
-        raise ValueError(f"vec_env must be dummy or subproc, got {cfg.vec_env!r}")
-    if cfg.task_reward not in ("env", "grm"):
-        raise ValueError(f"task_reward must be env or grm, got {cfg.task_reward!r}")
-    if cfg.task_reward == "grm" and cfg.reward not in GRM_MODES:
-        raise ValueError(f"task_reward=grm needs a GRM reward mode ({', '.join(GRM_MODES)}), got {cfg.reward}")
-    if cfg.reward in GRM_MODES and not Path(cfg.grm_checkpoint).is_file():
-        raise FileNotFoundError(f"GRM checkpoint not found: {cfg.grm_checkpoint}")
+def compose_rl(*overrides: str) -> RLConfig:
+    """grm-rl's settings with command-line style overrides, e.g. compose_rl("task=reach-v3")."""
+    return compose("rl", RLConfig, overrides)
 
 
 # ---------------------------------------------------------------- demo and GRM
 def ensure_demo(cfg: RLConfig, cameras: list[str], image_size: int) -> Path:
     """The one demonstration: the given file, or one scripted expert episode collected here."""
-    if cfg.demo_path:
-        if not Path(cfg.demo_path).is_file():
-            raise FileNotFoundError(f"demo episode not found: {cfg.demo_path}")
-        return Path(cfg.demo_path)
+    if cfg.demo.path:
+        if not Path(cfg.demo.path).is_file():
+            raise FileNotFoundError(f"demo episode not found: {cfg.demo.path}")
+        return Path(cfg.demo.path)
     from grm.dataset.collect import EnvSettings, collect
     from grm.dataset.episode_io import episode_path
 
     root = Path(cfg.out) / "demo"
     settings = EnvSettings(tuple(cameras), image_size, 300, mesh_keep=cfg.mesh_keep)  # rendered as the run renders
-    collect([cfg.task], {"expert": 1}, cfg.demo_seed, root, settings, progress=False)
+    collect([cfg.task], {"expert": 1}, cfg.demo.seed, root, settings, progress=False)
     return episode_path(root, cfg.task, "expert", 0)
 
 
 def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
     """The GRM the run shapes with: one-shot adapted from the demo (cached in the run folder)."""
-    if not cfg.adapt:
-        return Path(cfg.grm_checkpoint)
-    from grm.one_shot import one_shot_config
+    if not cfg.grm.adapt:
+        return Path(cfg.grm.checkpoint)
     from grm.train import train
 
     out = Path(cfg.out) / "grm_adapt"
     if (out / "grm.pt").is_file():
         return out / "grm.pt"
-    return train(one_shot_config(demo, out, cfg.grm_checkpoint, steps=cfg.adapt_steps, seed=cfg.seed, ckpt_every=50,
+    return train(one_shot_config(demo, out, cfg.grm.checkpoint, cfg.grm.adaptation, seed=cfg.seed, ckpt_every=50,
                                  log_every=10, progress=cfg.progress))
 
 
@@ -206,9 +246,9 @@ def evaluate_policy(model, task: str, max_steps: int, episodes: int, seed: int) 
 class RunCallback(BaseCallback):
     """Counts episodes, evaluates, checkpoints atomically, stops at the episode budget."""
 
-    def __init__(self, cfg: RLConfig, state: dict, ckpt_dir: Path, bar: tqdm):
+    def __init__(self, cfg: RLConfig, state: dict, ckpt_dir: Path, bar: tqdm, wall):
         super().__init__()
-        self.cfg, self.state, self.ckpt_dir, self.bar = cfg, state, ckpt_dir, bar
+        self.cfg, self.state, self.ckpt_dir, self.bar, self.wall = cfg, state, ckpt_dir, bar, wall
 
     def _on_step(self) -> bool:
         dones = self.locals["dones"]
@@ -220,37 +260,38 @@ class RunCallback(BaseCallback):
             self.state["train_successes"].append(bool(info.get("success", False)))
             self.bar.update(1)
             ep = self.state["episodes"]
-            if ep % self.cfg.eval_every_episodes == 0:
-                rate = evaluate_policy(self.model, self.cfg.task, self.cfg.max_steps, self.cfg.eval_episodes,
+            if ep % self.cfg.eval.every_episodes == 0:
+                rate = evaluate_policy(self.model, self.cfg.task, self.cfg.max_steps, self.cfg.eval.episodes,
                                        seed=10_000 + ep)
                 self.state["curve"].append({"episodes": ep, "env_steps": int(self.num_timesteps), "success_rate": rate})
                 self.logger.record("eval/success_rate", rate)
-                recent = self.state["train_successes"][-self.cfg.eval_every_episodes:]
+                recent = self.state["train_successes"][-self.cfg.eval.every_episodes:]
                 self.logger.record("train/success_rate", sum(recent) / len(recent))
                 self.logger.record("train/episodes", ep)
                 self.bar.set_postfix(success=f"{rate:.2f}")
             if ep % self.cfg.checkpoint_every_episodes == 0:
-                save_run_checkpoint(self.model, self.state, self.ckpt_dir)
+                save_run_checkpoint(self.model, self.state, self.ckpt_dir, self.wall())
         return self.state["episodes"] < self.cfg.episodes
 
 
-def save_run_checkpoint(model, state: dict, ckpt_dir: Path) -> None:
+def save_run_checkpoint(model, state: dict, ckpt_dir: Path, wall_s: float) -> None:
+    """Model, replay buffer and bookkeeping; `wall_s`: the run's time so far, all segments."""
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     save_policy_file(model, ckpt_dir / "model.zip")
     if getattr(model, "replay_buffer", None) is not None:
         save_replay_buffer(model.replay_buffer, ckpt_dir / "replay_buffer.npz")
-    state = {**state, "num_timesteps": int(model.num_timesteps)}
+    state.update(num_timesteps=int(model.num_timesteps), wall_s=round(wall_s, 1))
     atomic_write(ckpt_dir / "state.json", lambda p: p.write_text(json.dumps(state)))
 
 
 def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
     if cfg.algo == "sac":
-        params = dict(cfg.sac)
+        params = asdict(cfg.sac)
         net_arch = params.pop("net_arch", [256, 256])
         kwargs = {}
         if demo is not None:
             kwargs = {"replay_buffer_class": DemoMixReplayBuffer,
-                      "replay_buffer_kwargs": {"demo": demo, "demo_ratio": cfg.demo_ratio}}
+                      "replay_buffer_kwargs": {"demo": demo, "demo_ratio": cfg.demo.ratio}}
         policy = "MlpPolicy"
         if params.pop("critic_layer_norm", False):
             from policies.layer_norm_sac import LayerNormSACPolicy
@@ -258,14 +299,17 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
             policy = LayerNormSACPolicy
         return SAC(policy, venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
                    policy_kwargs={"net_arch": list(net_arch)}, **params, **kwargs)
-    params = dict(cfg.ppo)
+    params = asdict(cfg.ppo)
     net_arch = params.pop("net_arch", [256, 256])
     return PPO("MlpPolicy", venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
                policy_kwargs={"net_arch": list(net_arch)}, **params)
 
 
 def run(cfg: RLConfig) -> dict:
-    validate(cfg)
+    check(cfg)  # a config built in code gets the command line's checks
+    if not claim_run_folder(cfg.out, cfg, cfg.resume):
+        for stale in ("checkpoints", "grm_adapt", "demo", "tb"):  # a fresh start: nothing of an earlier run
+            shutil.rmtree(Path(cfg.out) / stale, ignore_errors=True)
     torch.set_num_threads(cfg.threads)
     # the software rasterizer (llvmpipe) starts a thread per core unless told: `threads` bounds both,
     # so runs sharing a machine (benchmarks/rl_curves.py --jobs 2) do not oversubscribe it
@@ -277,10 +321,10 @@ def run(cfg: RLConfig) -> dict:
     if cfg.reward in GRM_MODES:  # the env renders exactly what the GRM was trained on
         from grm.checkpoint import load_model
 
-        base, cameras, _ = load_model(cfg.grm_checkpoint)
+        base, cameras, _ = load_model(cfg.grm.checkpoint)
         image_size = base.cfg.image_size
     demo = None
-    if cfg.reward in GRM_MODES or (cfg.algo == "sac" and cfg.seed_buffer):  # references / buffer seed
+    if cfg.reward in GRM_MODES or (cfg.algo == "sac" and cfg.demo.seed_buffer):  # references / buffer seed
         demo = ensure_demo(cfg, cameras or list(DEFAULT_CAMERAS), image_size)
     if cfg.reward in GRM_MODES:
         from grm.inference import RewardModel
@@ -288,47 +332,51 @@ def run(cfg: RLConfig) -> dict:
         grm_path = ensure_grm(cfg, demo)
         rm = RewardModel.load(grm_path)
         rm.set_reference_from_episode(demo)
-    gamma = float((cfg.sac if cfg.algo == "sac" else cfg.ppo).get("gamma", 0.99))
+    gamma = cfg.gamma
     venv = make_vec_env(cfg, cameras, image_size)
-    potential = (GRMPotential(rm, cfg.n_envs, cfg.perspective, cfg.guard) if rm is not None
+    potential = (GRMPotential(rm, cfg.n_envs, cfg.grm.perspective, cfg.grm.guard) if rm is not None
                  else OraclePotential() if cfg.reward == "oracle_pbrs" else None)
-    env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.shaping_scale, cfg.reward_scale, cfg.task_reward,
+    env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.grm.scale, cfg.reward_scale, cfg.task_reward,
                              cfg.success_delta)
-    demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.perspective, cfg.guard, cfg.shaping_scale,
-                                  cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta) if cfg.algo == "sac" and cfg.seed_buffer else None)
+    demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.grm.perspective, cfg.grm.guard, cfg.grm.scale,
+                                  cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta) if cfg.algo == "sac" and cfg.demo.seed_buffer else None)
 
     ckpt_dir = out / "checkpoints"
-    state = {"episodes": 0, "curve": [], "train_successes": []}
+    state = {"episodes": 0, "curve": [], "train_successes": [], "wall_s": 0.0}
     if (ckpt_dir / "model.zip").is_file() and (ckpt_dir / "state.json").is_file():
         state = json.loads((ckpt_dir / "state.json").read_text())
-        state.pop("num_timesteps", None)
         rebuilt = {} if demo_data is None else {"replay_buffer_class": DemoMixReplayBuffer,
-                                                "replay_buffer_kwargs": {"demo": demo_data, "demo_ratio": cfg.demo_ratio}}
+                                                "replay_buffer_kwargs": {"demo": demo_data, "demo_ratio": cfg.demo.ratio}}
         model = load_policy_file(ckpt_dir / "model.zip", env=env, custom_objects=rebuilt)
         if cfg.algo == "sac" and (ckpt_dir / "replay_buffer.npz").is_file():
             load_replay_buffer(model.replay_buffer, ckpt_dir / "replay_buffer.npz")
         log.info("resumed at episode %d", state["episodes"])
     else:
         model = build_model(cfg, env, demo_data, out / "tb")
+    prior_wall = state.get("wall_s", 0.0)  # earlier segments of a resumed run
+
+    def wall() -> float:
+        return prior_wall + time.perf_counter() - t_start
+
     if model.gamma != gamma:
         raise RuntimeError(f"shaping gamma {gamma} differs from the learner's gamma {model.gamma}")
     bar = tqdm(total=cfg.episodes, initial=state["episodes"], desc=f"{cfg.reward} {cfg.task}", unit="ep",
                disable=not cfg.progress)
     if state["episodes"] < cfg.episodes:
-        model.learn(total_timesteps=cfg.episodes * cfg.max_steps * 2, callback=RunCallback(cfg, state, ckpt_dir, bar),
+        model.learn(total_timesteps=cfg.episodes * cfg.max_steps * 2, callback=RunCallback(cfg, state, ckpt_dir, bar, wall),
                     reset_num_timesteps=state["episodes"] == 0, tb_log_name="run")
-        save_run_checkpoint(model, state, ckpt_dir)
+        save_run_checkpoint(model, state, ckpt_dir, wall())
     bar.close()
-    final = evaluate_policy(model, cfg.task, cfg.max_steps, cfg.final_eval_episodes, seed=99_999)
+    final = evaluate_policy(model, cfg.task, cfg.max_steps, cfg.eval.final_episodes, seed=99_999)
     report = {
         "task": cfg.task, "reward": cfg.reward, "algo": cfg.algo, "seed": cfg.seed, "episodes": state["episodes"],
         "env_steps": int(model.num_timesteps), "final_success_rate": final, "curve": state["curve"],
         "episodes_to_80": next((c["episodes"] for c in state["curve"] if c["success_rate"] >= 0.8), None),
-        "grm": str(grm_path) if grm_path else None, "wall_s": round(time.perf_counter() - t_start, 1),
+        "grm": str(grm_path) if grm_path else None, "wall_s": round(wall(), 1),
     }
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     write_report(out, report)
-    if cfg.video:
+    if cfg.eval.video:
         record_video(model, cfg, rm, cameras or list(DEFAULT_CAMERAS), image_size, out / "eval.mp4")
     env.close()
     return report
@@ -364,7 +412,7 @@ def record_video(model, cfg: RLConfig, rm, cameras: list[str], image_size: int, 
     env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, oracle=rm is None)
     obs, info = env.reset(seed=424242)
     frames, phis = [info["pixels"]], [0.0 if rm else info["oracle_progress"]]
-    tracker = ProgressTracker(rm, 1, cfg.perspective, cfg.guard) if rm else None
+    tracker = ProgressTracker(rm, 1, cfg.grm.perspective, cfg.grm.guard) if rm else None
     if tracker:
         tracker.reset(info["pixels"][None])
     for _ in range(cfg.max_steps):

@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from configs.files import atomic_write
 from envs.tweezers.flat_pick_env import FlatPickHeuristic, FlatTweezerPickEnv
 from envs.tweezers.pick_env import TASK_VERSION, ObjectDistribution, PickHeuristic, TweezerPickEnv
-from policies.atomic_io import atomic_write
-from policies.atomic_io import atomic_write
 from policies.demo_regularized_sac import DemoRegularizedSAC
 from policies.fixed_normalizer import normalizer_kwargs
 from policies.policy_file import save_policy_file

@@ -26,9 +26,9 @@ def test_decimated_copy_renders_nearly_the_same_frame_and_leaves_physics_alone()
 
 
 def test_grm_rl_environments_render_the_decimated_copy_by_default(tmp_path):
-    from policies.rl_run import RLConfig, make_env
+    from policies.rl_run import compose_rl, make_env
 
-    cfg = RLConfig(task="drawer-close-v3", out=str(tmp_path))
+    cfg = compose_rl("task=drawer-close-v3", f"out={tmp_path}")
     env = make_env(cfg, ["corner"], 32, 0)()
     drawn = env.unwrapped._renderer._renderer.model
     assert cfg.mesh_keep < 1.0 and drawn is not env.unwrapped.model

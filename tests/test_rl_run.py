@@ -3,33 +3,40 @@
 import numpy as np
 import pytest
 
+from configs.typed import ConfigError
 from policies.demo_buffer import DemoMixReplayBuffer
-from policies.rl_run import RLConfig, demo_transitions, run
+from policies.rl_run import compose_rl, demo_transitions, run
 
-TINY = dict(episodes=4, max_steps=40, eval_every_episodes=2, eval_episodes=1, final_eval_episodes=2,
-            checkpoint_every_episodes=2, progress=False,
-            sac={"learning_starts": 50, "batch_size": 32, "buffer_size": 5000, "gamma": 0.99, "net_arch": [32, 32]})
+TINY = ["episodes=4", "max_steps=40", "eval.every_episodes=2", "eval.episodes=1", "eval.final_episodes=2",
+        "checkpoint_every_episodes=2", "progress=false", "task=reach-v3"]
+TINY_SAC = ["sac.learning_starts=50", "sac.batch_size=32", "sac.buffer_size=5000", "sac.net_arch=[32,32]"]
 
 
 def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path):
-    cfg = RLConfig(task="reach-v3", out=str(tmp_path), reward="oracle_pbrs", **TINY)
-    report = run(cfg)
+    tiny = [*TINY, *TINY_SAC, f"out={tmp_path}", "reward=oracle_pbrs"]
+    report = run(compose_rl(*tiny))
     assert report["episodes"] == 4 and 0.0 <= report["final_success_rate"] <= 1.0
     assert [c["episodes"] for c in report["curve"]] == [2, 4]
     for name in ("report.json", "report.md", "learning_curve.png", "eval.mp4", "checkpoints/model.zip",
-                 "checkpoints/replay_buffer.npz"):
+                 "checkpoints/replay_buffer.npz", "settings.json"):
         assert (tmp_path / name).is_file(), name
     assert (tmp_path / "eval.mp4").stat().st_size > 1000
-    # a longer budget resumes from the checkpoint instead of starting over
-    report2 = run(RLConfig(**{**cfg.__dict__, "episodes": 6, "video": False}))
+    # a longer budget resumes from the checkpoint instead of starting over; wall time adds up
+    report2 = run(compose_rl(*tiny, "episodes=6", "eval.video=false"))
     assert report2["episodes"] == 6 and report2["env_steps"] > report["env_steps"]
     assert [c["episodes"] for c in report2["curve"]] == [2, 4, 6]
+    assert report2["wall_s"] > report["wall_s"]
+    # other learning settings in the same folder: refused by name, nothing touched
+    with pytest.raises(ConfigError, match=r"out=.*sac.learning_rate=0.0003 -> 0.001.*resume=false"):
+        run(compose_rl(*tiny, "episodes=6", "sac.learning_rate=1e-3"))
+    # ... unless asked to start over
+    report3 = run(compose_rl(*tiny, "sac.learning_rate=1e-3", "resume=false", "eval.video=false"))
+    assert report3["episodes"] == 4 and [c["episodes"] for c in report3["curve"]] == [2, 4]
 
 
 def test_ppo_sparse_run(tmp_path):
-    cfg = RLConfig(task="reach-v3", out=str(tmp_path), reward="sparse", algo="ppo", video=False,
-                   ppo={"n_steps": 64, "batch_size": 32, "n_epochs": 2, "gamma": 0.99, "net_arch": [32, 32]},
-                   **{k: v for k, v in TINY.items() if k != "sac"})
+    cfg = compose_rl(*TINY, f"out={tmp_path}", "reward=sparse", "algo=ppo", "eval.video=false", "ppo.n_steps=64",
+                     "ppo.batch_size=32", "ppo.n_epochs=2", "ppo.net_arch=[32,32]")
     assert run(cfg)["episodes"] == 4
 
 
@@ -52,9 +59,10 @@ def test_demo_seeds_every_sac_batch(tiny_dataset):
 
 
 def test_bad_rl_inputs_fail_clearly(tmp_path):
-    with pytest.raises(ValueError, match="unknown task"):
-        run(RLConfig(task="reach-v9", out=str(tmp_path)))
-    with pytest.raises(ValueError, match="unknown reward mode"):
-        run(RLConfig(task="reach-v3", out=str(tmp_path), reward="dense"))
-    with pytest.raises(FileNotFoundError, match="GRM checkpoint not found"):
-        run(RLConfig(task="reach-v3", out=str(tmp_path), grm_checkpoint=str(tmp_path / "none.pt")))
+    with pytest.raises(ConfigError, match=r"task='reach-v9': must be one of .*reach-v3"):
+        compose_rl("task=reach-v9", f"out={tmp_path}")
+    with pytest.raises(ConfigError, match=r"reward='dense': must be one of sparse, env_dense"):
+        compose_rl(f"out={tmp_path}", "reward=dense")
+    with pytest.raises(ConfigError, match=r"grm.checkpoint=.*none.pt.*no such file"):
+        compose_rl(f"out={tmp_path}", f"grm.checkpoint={tmp_path / 'none.pt'}")
+    assert not any(tmp_path.iterdir())  # refused before anything was written

@@ -1,17 +1,14 @@
 """grm-adapt: fine-tune a pretrained GRM on pairs from ONE demonstration of a new task.
 
-    grm-adapt checkpoint=grm/pretrained/grm_mt40.pt demo=data/heldout/drawer-close-v3/expert_0000.hdf5 out=runs/adapt-dc
+    grm-adapt demo=data/heldout/drawer-close-v3/expert_0000.hdf5 out=runs/adapt-dc
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
-from omegaconf import DictConfig
-
-from grm.cli.common import to_plain
+from configs.typed import ConfigError, command
 from grm.dataset import list_episodes
-from grm.one_shot import one_shot_config
+from grm.one_shot import AdaptConfig, one_shot_config
 from grm.train import train
 
 
@@ -24,18 +21,19 @@ def demo_file(demo: str) -> Path:
         raise FileNotFoundError(f"demo not found: {path}")
     episodes = list_episodes(path) or sorted(path.glob("*.hdf5"))
     if len(episodes) != 1:
-        raise ValueError(f"demo folder {path} holds {len(episodes)} episodes; one-shot adaptation takes one: pass its file")
+        raise ConfigError("demo", demo, f"a folder holding {len(episodes)} episodes; one-shot adaptation takes one: "
+                                        f"pass its file")
     return episodes[0]
 
 
-@hydra.main(config_path="pkg://configs", config_name="adapt", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    if not Path(cfg.checkpoint).is_file():
-        raise FileNotFoundError(f"GRM checkpoint not found: {cfg.checkpoint}")
-    demo = demo_file(cfg.demo)
-    path = train(one_shot_config(demo, cfg.out, cfg.checkpoint, to_plain(cfg)))
+def job(cfg: AdaptConfig) -> None:
+    path = train(one_shot_config(demo_file(cfg.demo), cfg.out, cfg.checkpoint, cfg, seed=cfg.seed,
+                                 keyframes=cfg.keyframes, log_every=cfg.log_every, ckpt_every=cfg.ckpt_every,
+                                 resume=cfg.resume, threads=cfg.threads, progress=cfg.progress))
     print(f"wrote {path}")
 
+
+main = command("adapt", AdaptConfig, job)
 
 if __name__ == "__main__":
     main()

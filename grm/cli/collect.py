@@ -7,46 +7,100 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict, dataclass
+from typing import Any
 
-import hydra
-from omegaconf import DictConfig, OmegaConf
-
+from configs.typed import ConfigError, command, setting
 from envs.tasks import resolve_tasks
 from grm.dataset.collect import EnvSettings, collect
-from grm.dataset.rollout import RolloutSettings
+from grm.dataset.rollout import POST_SUCCESS, RolloutSettings
 from policies.scripted_expert import KeyframeRule
 
 log = logging.getLogger("grm-collect")
 
 
-def settings_from_cfg(cfg: DictConfig) -> tuple[EnvSettings, RolloutSettings]:
-    env = EnvSettings(tuple(cfg.env.cameras), int(cfg.env.image_size), int(cfg.env.max_steps), bool(cfg.env.fast_render))
-    r = cfg.rollout
-    rollout = RolloutSettings(
-        noise_std=float(r.noise_std),
-        post_success_steps=int(r.post_success_steps),
-        post_success=str(r.post_success),
-        early_stop_range=tuple(r.early_stop_range),
-        wrong_after_range=tuple(r.wrong_after_range),
-        keyframes=KeyframeRule(**OmegaConf.to_container(cfg.keyframes)),
-        cap_unfinished=bool(r.cap_unfinished),
-    )
-    return env, rollout
+@dataclass
+class EnvSection:
+    cameras: list[str] = setting()
+    image_size: int = setting(ge=16)
+    max_steps: int = setting(ge=1)
+    fast_render: bool = setting()
 
 
-@hydra.main(config_path="pkg://configs", config_name="collect", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    tasks = resolve_tasks(OmegaConf.to_container(cfg.task) if OmegaConf.is_list(cfg.task) else cfg.task)
-    counts = {"expert": int(cfg.episodes), **{k: int(v) for k, v in cfg.failures.items()}}
-    env, rollout = settings_from_cfg(cfg)
+@dataclass
+class FailureCounts:
+    noisy: int = setting(ge=0)
+    early_stop: int = setting(ge=0)
+    wrong: int = setting(ge=0)
+    reversed: int = setting(ge=0)
+
+
+@dataclass
+class RolloutSection:
+    noise_std: float = setting(ge=0)
+    post_success_steps: int = setting(ge=0)
+    post_success: str = setting(choices=POST_SUCCESS)
+    early_stop_range: list[float] = setting()
+    wrong_after_range: list[float] = setting()
+    cap_unfinished: bool = setting()
+
+
+@dataclass
+class KeyframeSection:
+    target_jump: float = setting(gt=0)
+    min_gap: int = setting(ge=1)
+    turn_cos: float = setting(ge=-1, le=1)
+
+
+@dataclass
+class CollectConfig:
+    """grm-collect's settings (values: configs/collect.yaml, configs/env/metaworld.yaml)."""
+    task: Any = setting()  # one task, a list, or a group: mt50 | pretrain | held_out
+    episodes: int = setting(ge=0)
+    seed: int = setting(ge=0)
+    out: str = setting()
+    workers: int = setting(ge=0)
+    failures: FailureCounts = setting()
+    rollout: RolloutSection = setting()
+    keyframes: KeyframeSection = setting()
+    env: EnvSection = setting()
+
+    def check(self) -> None:
+        try:
+            resolve_tasks(self.task)
+        except ValueError as exc:
+            raise ConfigError("task", self.task, str(exc)) from None
+        if self.episodes + sum(asdict(self.failures).values()) == 0:
+            raise ConfigError("episodes", self.episodes, "must be >= 1 (or ask for failures.*): nothing to collect")
+        for key in ("early_stop_range", "wrong_after_range"):
+            lo_hi = getattr(self.rollout, key)
+            if len(lo_hi) != 2 or not 0 <= lo_hi[0] <= lo_hi[1] <= 1:
+                raise ConfigError(f"rollout.{key}", lo_hi, "must be [low, high] with 0 <= low <= high <= 1")
+
+    def settings(self) -> tuple[EnvSettings, RolloutSettings]:
+        e, r = self.env, self.rollout
+        env = EnvSettings(tuple(e.cameras), e.image_size, e.max_steps, e.fast_render)
+        rollout = RolloutSettings(noise_std=r.noise_std, post_success_steps=r.post_success_steps,
+                                  post_success=r.post_success, early_stop_range=tuple(r.early_stop_range),
+                                  wrong_after_range=tuple(r.wrong_after_range),
+                                  keyframes=KeyframeRule(**asdict(self.keyframes)), cap_unfinished=r.cap_unfinished)
+        return env, rollout
+
+
+def job(cfg: CollectConfig) -> None:
+    tasks = resolve_tasks(cfg.task)
+    counts = {"expert": cfg.episodes, **asdict(cfg.failures)}
+    env, rollout = cfg.settings()
     # validate camera names before spawning workers, so a typo fails at once
     from envs.metaworld_env import MetaWorldTask
 
     MetaWorldTask(tasks[0], env.cameras, env.image_size, env.max_steps).close()
-    summary = collect(tasks, counts, int(cfg.seed), cfg.out, env, rollout, workers=int(cfg.workers))
+    summary = collect(tasks, counts, cfg.seed, cfg.out, env, rollout, workers=cfg.workers)
     log.info("collection done: %s", json.dumps(summary))
     print(json.dumps(summary))
 
+
+main = command("collect", CollectConfig, job)
 
 if __name__ == "__main__":
     main()

@@ -1,25 +1,48 @@
 """grm-eval: per-task VOC (sparse/medium/dense), success AUC and preference accuracy.
 
-    grm-eval checkpoint=grm/pretrained/grm_mt40.pt dataset=data/heldout out=runs/eval-zeroshot
+    grm-eval dataset=data/heldout out=runs/eval-zeroshot
 Writes out/metrics.json and out/plots/<task>.png (progress vs time, successes and failures).
 """
 from __future__ import annotations
 
-import hydra
-from omegaconf import DictConfig
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from grm.cli.common import task_list
+from configs.typed import ConfigError, command, setting
+from envs.tasks import resolve_tasks
 from grm.evaluate import evaluate, format_table
-from grm.inference import RewardModel
+from grm.inference import PERSPECTIVES, RewardModel
 
 
-@hydra.main(config_path="pkg://configs", config_name="eval", version_base="1.3")
-def main(cfg: DictConfig) -> None:
+@dataclass
+class EvalConfig:
+    """grm-eval's settings (values: configs/eval.yaml)."""
+    checkpoint: str = setting()
+    dataset: str = setting()
+    tasks: Any = setting()  # None = every task in the dataset; a name, a list or a group
+    reference: str = setting()
+    perspective: str = setting(choices=PERSPECTIVES)
+    guard: bool = setting()
+    plots: bool = setting()
+    out: str = setting()
+
+    def check(self) -> None:
+        if not Path(self.checkpoint).is_file():
+            raise ConfigError("checkpoint", self.checkpoint, "no such file (a GRM checkpoint: grm.pt)")
+        if not (Path(self.dataset) / "dataset.json").is_file():
+            raise ConfigError("dataset", self.dataset, "not a dataset folder (no dataset.json; make one with grm-collect)")
+
+
+def job(cfg: EvalConfig) -> None:
     rm = RewardModel.load(cfg.checkpoint)
-    result = evaluate(rm, cfg.dataset, task_list(cfg.tasks), cfg.reference, cfg.out, cfg.perspective, cfg.guard, cfg.plots)
+    tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
+    result = evaluate(rm, cfg.dataset, tasks, cfg.reference, cfg.out, cfg.perspective, cfg.guard, cfg.plots)
     print(format_table(result["per_task"], result["mean"]))
     print(f"wrote {cfg.out}/metrics.json")
 
+
+main = command("eval", EvalConfig, job)
 
 if __name__ == "__main__":
     main()

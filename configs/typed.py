@@ -1,0 +1,227 @@
+"""Typed settings: each command's settings are one dataclass tree, registered with Hydra as the
+schema of its YAML file, so the YAML gives the values, the command line overrides them, and the
+object the run receives is that dataclass: no module copies keys by hand.
+
+    @dataclass
+    class RunConfig:
+        episodes: int = setting(ge=1)                      # value from the YAML
+        reward: str = setting(choices=lambda: MODES)
+
+    main = command("rl", RunConfig, run)                  # the console entry point
+
+Bad input is refused where it enters, in one line that names the key, the value and what is
+allowed, with exit code 2 and nothing written (HYDRA_FULL_ERROR=1 shows the full traceback).
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.resources
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from omegaconf import MISSING, OmegaConf
+
+from configs.files import atomic_write
+
+CONFIG_MODULE = "configs"
+
+
+def package_path(spec: str) -> str:
+    """`grm/pretrained/grm_mt40.pt` -> that file inside the installed package, so a default that
+    names a shipped asset (`${pkg:...}` in the YAML) works from any working directory."""
+    top, _, rest = spec.partition("/")
+    return str(importlib.resources.files(top).joinpath(rest))
+
+
+OmegaConf.register_new_resolver("pkg", package_path, replace=True)
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used: `key=value: what is allowed`."""
+
+    def __init__(self, key: str, value, allowed: str):
+        super().__init__(f"{key}={value!r}: {allowed}")
+        self.key, self.value = key, value
+
+
+def setting(default=MISSING, *, choices: Iterable | Callable | None = None, ge=None, gt=None, le=None, lt=None,
+            resumable: bool = False):
+    """A dataclass field with the constraints `check` enforces. `default` stays MISSING where the
+    YAML gives the value (one source); `choices` may be a callable (a registry read when checked);
+    `resumable` marks bookkeeping a resumed run may change (budgets, logging, progress bars)."""
+    meta = {k: v for k, v in dict(choices=choices, ge=ge, gt=gt, le=le, lt=lt).items() if v is not None}
+    meta["resumable"] = resumable
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def check(obj, prefix: str = "") -> None:
+    """Enforce every field's constraints, then the object's own `check()` (settings that constrain
+    each other); nested dataclasses are checked with their full dotted key."""
+    for f in dataclasses.fields(obj):
+        value, key, meta = getattr(obj, f.name), prefix + f.name, f.metadata
+        if dataclasses.is_dataclass(value):
+            check(value, key + ".")
+            continue
+        if value is None:
+            continue
+        if "choices" in meta:
+            options = meta["choices"]() if callable(meta["choices"]) else meta["choices"]
+            if value not in options:
+                raise ConfigError(key, value, f"must be one of {', '.join(map(str, options))}")
+        for bound, ok, word in (("ge", lambda v, b: v >= b, ">="), ("gt", lambda v, b: v > b, ">"),
+                                ("le", lambda v, b: v <= b, "<="), ("lt", lambda v, b: v < b, "<")):
+            if bound in meta and not ok(value, meta[bound]):
+                raise ConfigError(key, value, f"must be {word} {meta[bound]}")
+    own = getattr(obj, "check", None)
+    if callable(own):
+        own()
+
+
+def learned_settings(obj) -> dict:
+    """The settings that decide what a run learns (every field not marked resumable), flat and
+    plain: what a run folder records and a resume must match."""
+    out = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if f.metadata.get("resumable"):
+            continue
+        if dataclasses.is_dataclass(value):
+            out.update({f"{f.name}.{k}": v for k, v in learned_settings(value).items()})
+        else:
+            out[f.name] = value
+    return json.loads(json.dumps(out, default=str))  # tuples -> lists, as they come back from JSON
+
+
+def typed(cfg, schema: type):
+    """A composed DictConfig -> the checked dataclass instance the run receives."""
+    obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), cfg))
+    check(obj)
+    return obj
+
+
+def register(name: str, schema: type) -> None:
+    """Make `<name>_schema` available to the defaults list of configs/<name>.yaml."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name=f"{name}_schema", node=schema)
+
+
+def compose(name: str, schema: type, overrides: Iterable[str] = ()):
+    """The typed settings a command would run with, for code that runs a command's job without its
+    command line (benchmarks, tests): the same YAML, the same overrides syntax, the same checks."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    register(name, schema)
+    if GlobalHydra.instance().is_initialized():  # inside a Hydra app: compose with its search path
+        return typed(hydra_compose(name, overrides=list(overrides)), schema)
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        return typed(hydra_compose(name, overrides=list(overrides)), schema)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The messages of an exception and its causes, as one line (OmegaConf's carry the key)."""
+    parts = []
+    while exc is not None:
+        text = str(exc).strip().splitlines()
+        line = text[0] if text else type(exc).__name__
+        key = getattr(exc, "full_key", None)
+        if key and key not in line:
+            line += f" (key: {key})"
+        if line not in parts:
+            parts.append(line)
+        exc = exc.__cause__
+    return ": ".join(parts)
+
+
+def _user_errors() -> tuple[type, ...]:
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    return (ValueError, FileNotFoundError, HydraException, OmegaConfBaseException)
+
+
+def command(name: str, schema: type, job: Callable) -> Callable[[], None]:
+    """The console entry point of a command: Hydra's command line (overrides, --help, --cfg job,
+    --multirun) composing configs/<name>.yaml over `schema`, then `job(settings)`."""
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+
+    register(name, schema)
+    full = os.environ.get("HYDRA_FULL_ERROR") == "1"
+
+    def task(cfg) -> None:
+        try:
+            job(typed(cfg, schema))
+        except _user_errors() as exc:
+            if full:
+                raise
+            _remove_if_empty(Path(HydraConfig.get().runtime.output_dir))  # a refused run leaves no folder
+            _refuse(exc)
+
+    task.__name__ = task.__qualname__ = name.replace("-", "_")
+    hydra_task = hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name=name, version_base="1.3")(task)
+
+    def main() -> None:
+        os.environ["HYDRA_FULL_ERROR"] = "1"  # composition errors reach us instead of Hydra's printout
+        try:
+            hydra_task()
+        except _user_errors() as exc:
+            if full:
+                raise
+            _refuse(exc)
+
+    main.__doc__ = f"Entry point of configs/{name}.yaml."
+    return main
+
+
+def _remove_if_empty(run_dir: Path) -> None:
+    """Remove the run folder Hydra made, and its empty parents below the working directory."""
+    cwd = Path.cwd()
+    try:
+        rel = run_dir.relative_to(cwd)
+    except ValueError:
+        rel = None
+    with contextlib.suppress(OSError):  # not empty (a partial run): keep it
+        if rel is not None:
+            os.removedirs(rel)
+        else:
+            run_dir.rmdir()
+
+
+def _refuse(exc: BaseException) -> None:
+    prog = Path(sys.argv[0]).name
+    print(f"{prog}: error: {_one_line(exc)} (HYDRA_FULL_ERROR=1 for the traceback)", file=sys.stderr)
+    sys.exit(2)
+
+
+RECORD = "settings.json"
+
+
+def claim_run_folder(out: str | Path, cfg, resume: bool) -> bool:
+    """Record in `out/settings.json` the settings that decide what a run learns. A folder that
+    holds a run with other such settings is refused, naming the keys that differ, unless
+    `resume` is false: then the caller starts over there. Returns whether an earlier run with the
+    same settings is there to resume."""
+    out = Path(out)
+    record = out / RECORD
+    now = learned_settings(cfg)
+    if record.is_file() and resume:
+        before = json.loads(record.read_text())
+        differ = sorted(k for k in set(before) | set(now) if before.get(k, "<unset>") != now.get(k, "<unset>"))
+        if differ:
+            shown = ", ".join(f"{k}={before.get(k, '<unset>')!r} -> {now.get(k, '<unset>')!r}" for k in differ[:6])
+            raise ConfigError("out", str(out), f"holds a run with other settings ({shown}"
+                                               f"{', ...' if len(differ) > 6 else ''}); pass resume=false to start "
+                                               f"over there, or choose another out")
+        return True
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(record, lambda tmp: tmp.write_text(json.dumps(now, indent=2, sort_keys=True) + "\n"))
+    return False
