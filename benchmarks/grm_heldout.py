@@ -39,8 +39,8 @@ def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
     model shipped under the same name, a recollected demo) adapts afresh instead of reusing
     stale checkpoints."""
     settings = compose("adapt", AdaptConfig, [f"checkpoint={checkpoint}", f"demo={demo}", f"steps={steps}"])
-    cfg = one_shot_config(demo, "", checkpoint, settings, seed=settings.seed, ckpt_every=steps, log_every=50,
-                          progress=False)
+    cfg = one_shot_config(demo, "", checkpoint, settings, seed=settings.seed, keyframes=None, log_every=50,
+                          ckpt_every=steps, resume=True, threads=settings.threads, progress=False)
     content = [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in (checkpoint, demo)]
     learned = {k: v for k, v in learned_settings(cfg).items() if k not in ("datasets", "init")}  # bytes: content
     key = hashlib.sha1(json.dumps([learned, content], sort_keys=True).encode()).hexdigest()[:8]

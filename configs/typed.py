@@ -49,27 +49,44 @@ class ConfigError(ValueError):
 
 
 def setting(default=MISSING, *, choices: Iterable | Callable | None = None, ge=None, gt=None, le=None, lt=None,
-            resumable: bool = False):
+            file: str | None = None, path: str | None = None, resumable: bool = False):
     """A dataclass field with the constraints `check` enforces. `default` stays MISSING where the
     YAML gives the value (one source); `choices` may be a callable (a registry read when checked);
+    `file` / `path` name what must exist there (a file / a file or folder; each item of a list),
+    e.g. file="file (a GRM checkpoint: grm.pt)" refuses with "no such file (a GRM checkpoint: grm.pt)";
     `resumable` marks bookkeeping a resumed run may change (budgets, logging, progress bars)."""
-    meta = {k: v for k, v in dict(choices=choices, ge=ge, gt=gt, le=le, lt=lt).items() if v is not None}
+    meta = {k: v for k, v in dict(choices=choices, ge=ge, gt=gt, le=le, lt=lt, file=file, path=path).items()
+            if v is not None}
     meta["resumable"] = resumable
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
 
 
-def check(obj, prefix: str = "") -> None:
-    """Enforce every field's constraints, then the object's own `check()` (settings that constrain
-    each other); nested dataclasses are checked with their full dotted key."""
+def _fields(obj, prefix: str = ""):
+    """(dotted key, value, field metadata) of every leaf setting; then each nested object itself."""
     for f in dataclasses.fields(obj):
-        value, key, meta = getattr(obj, f.name), prefix + f.name, f.metadata
+        value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
-            check(value, key + ".")
-            continue
-        if value is None:
-            continue
+            yield from _fields(value, f"{prefix}{f.name}.")
+        else:
+            yield prefix + f.name, value, f.metadata
+
+
+def _objects(obj):
+    """Nested settings objects first, then `obj`: the order their own checks run in."""
+    for f in dataclasses.fields(obj):
+        if dataclasses.is_dataclass(getattr(obj, f.name)):
+            yield from _objects(getattr(obj, f.name))
+    yield obj
+
+
+def check(obj) -> None:
+    """Enforce every field's constraints with its full dotted key: values first (choices, bounds),
+    then what must exist on disk, then each object's own `check()` (settings that constrain
+    each other)."""
+    leaves = [(k, v, m) for k, v, m in _fields(obj) if v is not None]
+    for key, value, meta in leaves:
         if "choices" in meta:
             options = meta["choices"]() if callable(meta["choices"]) else meta["choices"]
             if value not in options:
@@ -78,23 +95,21 @@ def check(obj, prefix: str = "") -> None:
                                 ("le", lambda v, b: v <= b, "<="), ("lt", lambda v, b: v < b, "<")):
             if bound in meta and not ok(value, meta[bound]):
                 raise ConfigError(key, value, f"must be {word} {meta[bound]}")
-    own = getattr(obj, "check", None)
-    if callable(own):
-        own()
+    for key, value, meta in leaves:
+        for kind, there in (("file", Path.is_file), ("path", Path.exists)):
+            for item in (value if isinstance(value, list) else [value]) if kind in meta else ():
+                if not there(Path(item)):
+                    raise ConfigError(key, item, f"no such {meta[kind]}")
+    for part in _objects(obj):
+        own = getattr(part, "check", None)
+        if callable(own):
+            own()
 
 
 def learned_settings(obj) -> dict:
     """The settings that decide what a run learns (every field not marked resumable), flat and
     plain: what a run folder records and a resume must match."""
-    out = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if f.metadata.get("resumable"):
-            continue
-        if dataclasses.is_dataclass(value):
-            out.update({f"{f.name}.{k}": v for k, v in learned_settings(value).items()})
-        else:
-            out[f.name] = value
+    out = {key: value for key, value, meta in _fields(obj) if not meta.get("resumable")}
     return json.loads(json.dumps(out, default=str))  # tuples -> lists, as they come back from JSON
 
 
@@ -155,13 +170,13 @@ def command(name: str, schema: type, job: Callable) -> Callable[[], None]:
     from hydra.core.hydra_config import HydraConfig
 
     register(name, schema)
-    full = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    full = []  # whether the user asked for tracebacks (HYDRA_FULL_ERROR=1), read when main() runs
 
     def task(cfg) -> None:
         try:
             job(typed(cfg, schema))
         except _user_errors() as exc:
-            if full:
+            if full[0]:
                 raise
             _remove_if_empty(Path(HydraConfig.get().runtime.output_dir))  # a refused run leaves no folder
             _refuse(exc)
@@ -170,11 +185,12 @@ def command(name: str, schema: type, job: Callable) -> Callable[[], None]:
     hydra_task = hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name=name, version_base="1.3")(task)
 
     def main() -> None:
+        full[:] = [os.environ.get("HYDRA_FULL_ERROR") == "1"]
         os.environ["HYDRA_FULL_ERROR"] = "1"  # composition errors reach us instead of Hydra's printout
         try:
             hydra_task()
         except _user_errors() as exc:
-            if full:
+            if full[0]:
                 raise
             _refuse(exc)
 

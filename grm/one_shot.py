@@ -29,8 +29,8 @@ class AdaptationSettings:
 @dataclass
 class AdaptConfig(AdaptationSettings):
     """grm-adapt's settings (values: configs/adapt.yaml)."""
-    checkpoint: str = setting()
-    demo: str = setting()
+    checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
+    demo: str = setting(path="episode file or folder")
     keyframes: Optional[list[int]] = setting()
     out: str = setting(resumable=True)
     seed: int = setting(ge=0)
@@ -40,19 +40,13 @@ class AdaptConfig(AdaptationSettings):
     threads: Optional[int] = setting(ge=1, resumable=True)
     progress: bool = setting(resumable=True)
 
-    def check(self) -> None:
-        from configs.typed import ConfigError
-
-        if not Path(self.checkpoint).is_file():
-            raise ConfigError("checkpoint", self.checkpoint, "no such file (a GRM checkpoint: grm.pt)")
-        if not Path(self.demo).exists():
-            raise ConfigError("demo", self.demo, "no such episode file or folder")
-
 
 def one_shot_config(demo: str | Path, out: str | Path, checkpoint: str | Path, settings: AdaptationSettings,
-                    seed: int = 0, keyframes: list[int] | None = None, **bookkeeping) -> TrainConfig:
-    """The TrainConfig that adapts `checkpoint` on the one episode `demo` with `settings`;
-    `bookkeeping`: log_every, ckpt_every, resume, threads, progress."""
+                    seed: int, keyframes: list[int] | None, log_every: int, ckpt_every: int, resume: bool,
+                    threads: int | None, progress: bool) -> TrainConfig:
+    """The TrainConfig that adapts `checkpoint` on the one episode `demo` with `settings` (the
+    model, its cameras and tasks come from the checkpoint and the demo)."""
     learned = {k: v for k, v in asdict(settings).items() if k in AdaptationSettings.__dataclass_fields__}
-    return TrainConfig(datasets=[str(demo)], out=str(out), init=str(checkpoint), seed=seed, keyframes=keyframes,
-                       **learned, **bookkeeping)
+    return TrainConfig(datasets=[str(demo)], out=str(out), init=str(checkpoint), tasks=None, cameras=None, model={},
+                       seed=seed, keyframes=keyframes, log_every=log_every, ckpt_every=ckpt_every, resume=resume,
+                       threads=threads, progress=progress, **learned)

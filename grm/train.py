@@ -31,36 +31,32 @@ log = logging.getLogger("grm-train")
 
 @dataclass
 class TrainConfig:
-    """grm-train's settings (values: configs/train.yaml), also built in code for adaptation."""
-    datasets: list[str] = setting()
+    """grm-train's settings (values: configs/train.yaml; `compose("train", TrainConfig, [...])` in
+    code); adaptation builds one from its own settings (grm/one_shot.py)."""
+    datasets: list[str] = setting(path="dataset folder or episode file (make one with grm-collect)")
     out: str = setting(resumable=True)
-    tasks: Any = setting(None)  # None = every task; a name, a list, or a group (pretrain, held_out, mt50)
-    cameras: Optional[list[str]] = setting(None)  # default: the first dataset's cameras
-    init: Optional[str] = setting(None)  # start from this checkpoint (one-shot adaptation)
-    keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo file
-    seed: int = setting(0, ge=0)
-    steps: int = setting(2000, ge=1, resumable=True)  # a budget: a finished run may be extended
-    batch_size: int = setting(16, ge=1)  # batch items (episodes) per global batch
-    lr: float = setting(3e-4, gt=0)
-    weight_decay: float = setting(1e-4, ge=0)
-    warmup: int = setting(100, ge=0)
-    grad_clip: float = setting(1.0, gt=0)
-    log_every: int = setting(20, ge=1, resumable=True)
-    ckpt_every: int = setting(200, ge=1, resumable=True)
-    resume: bool = setting(True, resumable=True)
-    threads: Optional[int] = setting(None, ge=1, resumable=True)
-    progress: bool = setting(True, resumable=True)
-    model: dict[str, Any] = setting({})
-    sampler: dict[str, Any] = setting({})
+    tasks: Any = setting()  # None = every task; a name, a list, or a group (pretrain, held_out, mt50)
+    cameras: Optional[list[str]] = setting()  # None: the first dataset's cameras
+    init: Optional[str] = setting(file="checkpoint")  # start from this checkpoint (one-shot adaptation)
+    seed: int = setting(ge=0)
+    steps: int = setting(ge=1, resumable=True)  # a budget: a finished run may be extended
+    batch_size: int = setting(ge=1)  # batch items (episodes) per global batch
+    lr: float = setting(gt=0)
+    weight_decay: float = setting(ge=0)
+    warmup: int = setting(ge=0)
+    grad_clip: float = setting(gt=0)
+    log_every: int = setting(ge=1, resumable=True)
+    ckpt_every: int = setting(ge=1, resumable=True)
+    resume: bool = setting(resumable=True)
+    threads: Optional[int] = setting(ge=1, resumable=True)
+    progress: bool = setting(resumable=True)
+    model: dict[str, Any] = setting()
+    sampler: dict[str, Any] = setting()
+    keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo (adaptation)
 
     def check(self) -> None:
         if not self.datasets:
             raise ConfigError("datasets", self.datasets, "needs at least one dataset folder or episode file")
-        for d in self.datasets:
-            if not Path(d).exists():
-                raise ConfigError("datasets", d, "no such dataset folder or episode file (make one with grm-collect)")
-        if self.init and not Path(self.init).is_file():
-            raise ConfigError("init", self.init, "no such checkpoint")
 
 
 def dataset_cameras(root: str | Path) -> list[str]:

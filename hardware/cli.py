@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Optional
 
 import hydra
 from omegaconf import DictConfig
 
-from configs.typed import ConfigError, command, setting
+from configs.typed import command, setting
 
 
 @dataclass
 class DeployConfig:
     """grm-deploy's settings (values: configs/deploy.yaml)."""
-    params: str = setting()
+    params: str = setting(file="ROS 2 params file")
     nodes: dict[str, Any] = setting({})  # per-node parameter overrides: +nodes.policy_node.max_steps=200
     episodes: int = setting(ge=0)  # 0: run until Ctrl-C
     episode_timeout_s: float = setting(gt=0)
@@ -22,10 +21,6 @@ class DeployConfig:
     domain_id: Optional[int] = setting(ge=0, le=232)
     progress: bool = setting()
     out: str = setting()
-
-    def check(self) -> None:
-        if not Path(self.params).is_file():
-            raise ConfigError("params", self.params, "no such ROS 2 params file")
 
 
 def deploy_job(cfg: DeployConfig) -> None:

@@ -11,7 +11,7 @@ whether it learned geometry rather than a lookup of the training objects.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from configs.typed import setting
 from envs.tweezers.point_cloud import centre_footprint, object_points, sample
 from envs.tweezers.scene import OPEN_ANGLE, ObjectSpec, build_model, place_tool_in_hand, tip_gap
 
@@ -94,18 +95,19 @@ class PointNet(nn.Module):
 
 @dataclass
 class AffordanceConfig:
-    out: str
-    train_shapes: list = field(default_factory=lambda: ["box", "sphere", "cylinder"])
-    test_shapes: list = field(default_factory=lambda: ["capsule", "ellipsoid"])
-    train_widths: tuple = (0.008, 0.022)
-    test_widths: tuple = (0.022, 0.028)  # larger than any training object
-    n_train: int = 300
-    n_test: int = 60
-    n_points: int = 256
-    epochs: int = 300
-    seed: int = 0
-    tolerance: float = 0.02  # rad: a contact opening this close grasps
-    progress: bool = True
+    """tool-train-affordance's settings (values: configs/tool_affordance.yaml)."""
+    out: str = setting()
+    train_shapes: list[str] = setting()
+    test_shapes: list[str] = setting()
+    train_widths: list[float] = setting()  # m: [low, high]
+    test_widths: list[float] = setting()  # larger than any training object
+    n_train: int = setting(ge=1)
+    n_test: int = setting(ge=1)
+    n_points: int = setting(ge=8)
+    epochs: int = setting(ge=1)
+    seed: int = setting(ge=0)
+    tolerance: float = setting(gt=0)  # rad: a contact opening this close grasps
+    progress: bool = setting()
 
 
 def accuracy(model: PointNet, data: dict, tolerance: float) -> dict:

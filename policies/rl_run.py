@@ -43,7 +43,7 @@ GRM_MODES = ("grm_pbrs", "grm_naive")
 
 @dataclass
 class GRMSettings:
-    checkpoint: str = setting()
+    checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
     adapt: bool = setting()
     adaptation: AdaptationSettings = setting()
     perspective: str = setting(choices=PERSPECTIVES)
@@ -53,7 +53,7 @@ class GRMSettings:
 
 @dataclass
 class DemoSettings:
-    path: Optional[str] = setting()
+    path: Optional[str] = setting(file="episode file")
     seed: int = setting(ge=0)
     seed_buffer: bool = setting()
     ratio: float = setting(ge=0, lt=1)
@@ -123,10 +123,6 @@ class RLConfig:
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
             raise ConfigError("task_reward", "grm", f"needs a GRM reward mode ({', '.join(GRM_MODES)}), "
                                                     f"not reward={self.reward}")
-        if self.reward in GRM_MODES and not Path(self.grm.checkpoint).is_file():
-            raise ConfigError("grm.checkpoint", self.grm.checkpoint, "no such file (a GRM checkpoint: grm.pt)")
-        if self.demo.path and not Path(self.demo.path).is_file():
-            raise ConfigError("demo.path", self.demo.path, "no such episode file")
 
     @property
     def gamma(self) -> float:
@@ -141,9 +137,7 @@ def compose_rl(*overrides: str) -> RLConfig:
 # ---------------------------------------------------------------- demo and GRM
 def ensure_demo(cfg: RLConfig, cameras: list[str], image_size: int) -> Path:
     """The one demonstration: the given file, or one scripted expert episode collected here."""
-    if cfg.demo.path:
-        if not Path(cfg.demo.path).is_file():
-            raise FileNotFoundError(f"demo episode not found: {cfg.demo.path}")
+    if cfg.demo.path:  # checked to exist with the other settings
         return Path(cfg.demo.path)
     from grm.dataset.collect import EnvSettings, collect
     from grm.dataset.episode_io import episode_path
@@ -163,8 +157,8 @@ def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
     out = Path(cfg.out) / "grm_adapt"
     if (out / "grm.pt").is_file():
         return out / "grm.pt"
-    return train(one_shot_config(demo, out, cfg.grm.checkpoint, cfg.grm.adaptation, seed=cfg.seed, ckpt_every=50,
-                                 log_every=10, progress=cfg.progress))
+    return train(one_shot_config(demo, out, cfg.grm.checkpoint, cfg.grm.adaptation, seed=cfg.seed, keyframes=None,
+                                 log_every=10, ckpt_every=50, resume=True, threads=None, progress=cfg.progress))
 
 
 def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import torch
 
 from configs.files import atomic_write
+from configs.typed import setting
 from envs.tweezers.flat_pick_env import FlatPickHeuristic, FlatTweezerPickEnv
 from envs.tweezers.pick_env import TASK_VERSION, ObjectDistribution, PickHeuristic, TweezerPickEnv
 from policies.demo_regularized_sac import DemoRegularizedSAC
@@ -53,31 +55,32 @@ def load_affordance(path: str | None):
 
 @dataclass
 class HighLevelConfig:
-    out: str
-    steps: int = 4000
-    seed: int = 0
-    seed_episodes: int = 60
-    bc_steps: int = 20000
-    dagger_rounds: int = 2
-    demonstrator: str = "perceived"  # perceived: the heuristic on what the robot perceives; privileged: on simulator state
-    dagger_episodes: int = 20
-    dagger_bc_steps: int = 5000
-    critic_steps: int = 2000
-    select_episodes: int = 20  # validation episodes: model.zip is SAC's actor where it did better, else the clone
-    initial_std: float = 0.1
-    bc_weight: float = 10.0
-    q_filter: bool = True  # BC only where the critic prefers the demo's action; false: everywhere
-    critic_layer_norm: bool = False  # LayerNorm critics (policies/layer_norm_sac.py)
-    affordance: str | None = "runs/tool-affordance/affordance.pt"
-    low_level: str | None = None  # tool-train-low's model.zip; None = the P controller
-    flat: bool = False  # the flat baseline: arm + finger targets directly, no low level
-    learning_rate: float = 3e-4
-    ent_coef: str = "auto_0.01"
-    batch_size: int = 256
-    gamma: float = 0.97
-    net_arch: list = field(default_factory=lambda: [256, 256])
-    threads: int = 1
-    progress: bool = True
+    """tool-train-high's settings (values: configs/tool_high.yaml)."""
+    out: str = setting()
+    steps: int = setting(ge=0)
+    seed: int = setting(ge=0)
+    seed_episodes: int = setting(ge=1)
+    bc_steps: int = setting(ge=0)
+    dagger_rounds: int = setting(ge=0)
+    demonstrator: str = setting(choices=("perceived", "privileged"))  # the heuristic on what the robot perceives / on simulator state
+    dagger_episodes: int = setting(ge=1)
+    dagger_bc_steps: int = setting(ge=0)
+    critic_steps: int = setting(ge=0)
+    select_episodes: int = setting(ge=0)  # validation episodes: model.zip is SAC's actor where it did better, else the clone
+    initial_std: float = setting(gt=0)
+    bc_weight: float = setting(ge=0)
+    q_filter: bool = setting()  # BC only where the critic prefers the demo's action; false: everywhere
+    critic_layer_norm: bool = setting()  # LayerNorm critics (policies/layer_norm_sac.py)
+    affordance: Optional[str] = setting()
+    low_level: Optional[str] = setting()  # tool-train-low's model.zip; None = the P controller
+    flat: bool = setting()  # the flat baseline: arm + finger targets directly, no low level
+    learning_rate: float = setting(gt=0)
+    ent_coef: str = setting()
+    batch_size: int = setting(ge=1)
+    gamma: float = setting(gt=0, le=1)
+    net_arch: list[int] = setting()
+    threads: int = setting(ge=1)
+    progress: bool = setting()
 
 
 def train_high_level(cfg: HighLevelConfig) -> Path:

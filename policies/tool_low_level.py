@@ -13,12 +13,13 @@ there, as the pick task's high level does.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from configs.typed import setting
 from envs.tweezers.tool_env import ToolOpeningEnv
 from policies.policy_file import load_policy_file, save_policy_file
 from policies.replay_seeding import seed_replay
@@ -85,21 +86,22 @@ def switch_pairs(n: int, lo: float = 0.0, hi: float = 0.28) -> list[tuple[float,
 
 @dataclass
 class LowLevelConfig:
-    out: str
-    steps: int = 20000
-    seed: int = 0
-    seed_episodes: int = 40  # P-controller episodes put into the replay buffer before learning
-    her_goals: int = 4
-    episode_steps: int = 80
-    switch_every: int = 40  # the goal is redrawn every this many steps (0 = one goal per episode, from rest)
-    reward_scale: float = 1.0
-    gamma: float = 0.95
-    learning_rate: float = 3e-4
-    batch_size: int = 256
-    net_arch: list = field(default_factory=lambda: [256, 256])
-    eval_goals: int = 29
-    threads: int = 1
-    progress: bool = True
+    """tool-train-low's settings (values: configs/tool_low.yaml)."""
+    out: str = setting()
+    steps: int = setting(ge=1)
+    seed: int = setting(ge=0)
+    seed_episodes: int = setting(ge=0)  # P-controller episodes put into the replay buffer before learning
+    her_goals: int = setting(ge=0)
+    episode_steps: int = setting(ge=1)
+    switch_every: int = setting(ge=0)  # the goal is redrawn every this many steps (0 = one goal per episode, from rest)
+    reward_scale: float = setting(gt=0)
+    gamma: float = setting(gt=0, le=1)
+    learning_rate: float = setting(gt=0)
+    batch_size: int = setting(ge=1)
+    net_arch: list[int] = setting()
+    eval_goals: int = setting(ge=2)
+    threads: int = setting(ge=1)
+    progress: bool = setting()
 
 
 def train_low_level(cfg: LowLevelConfig) -> dict:

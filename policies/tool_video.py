@@ -2,29 +2,32 @@
 bar showing how far the object has been lifted (full = the success height)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
+from configs.typed import setting
 from envs.tweezers.pick_env import LIFT
-from policies.tool_pick_eval import SPLITS, load_pick_policy, run_pick_episode
+from policies.tool_pick_eval import POLICIES, SPLITS, load_pick_policy, run_pick_episode
 
 
 @dataclass
 class VideoConfig:
-    out: str = "runs/tool-video"
-    policy: str = "hierarchical"
-    split: str = "held_out_shapes"
-    episodes: int = 3
-    seed: int = 0
-    high: str = "runs/tool-high"
-    flat: str = "runs/tool-flat"
-    low_level: str | None = None
-    affordance: str | None = "runs/tool-affordance/affordance.pt"
-    cameras: list = field(default_factory=lambda: ["closeup", "depth_front"])
-    size: int = 240
-    fps: int = 25
+    """tool-video's settings (values: configs/tool_video.yaml)."""
+    out: str = setting()
+    policy: str = setting(choices=POLICIES)
+    split: str = setting(choices=SPLITS)
+    episodes: int = setting(ge=1)
+    seed: int = setting(ge=0)
+    high: str = setting()
+    flat: str = setting()
+    low_level: Optional[str] = setting()
+    affordance: Optional[str] = setting()
+    cameras: list[str] = setting()
+    size: int = setting(ge=16)
+    fps: int = setting(ge=1)
 
 
 def record_pick_videos(cfg: VideoConfig) -> list[dict]:

@@ -21,11 +21,13 @@ def tiny_dataset(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_grm(tiny_dataset, tmp_path_factory):
     """A GRM checkpoint for the tiny dataset's views (2 training steps: for plumbing, not quality)."""
+    from configs.typed import compose
     from grm.train import TrainConfig, train
 
     out = tmp_path_factory.mktemp("tiny_grm")
-    return train(TrainConfig(datasets=[str(tiny_dataset)], out=str(out), steps=2, batch_size=2, warmup=1,
-                             log_every=1000, ckpt_every=1000, progress=False, model={"width": 8, "embed_dim": 32}))
+    return train(compose("train", TrainConfig, [f"datasets=[{tiny_dataset}]", f"out={out}", "steps=2", "batch_size=2",
+                                                "warmup=1", "log_every=1000", "ckpt_every=1000", "progress=false",
+                                                "model.width=8", "model.embed_dim=32"]))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Affordance labels from the tool's own calibration, and the encoder pipeline end to end."""
 import numpy as np
 
+from configs.typed import compose
 from envs.tweezers.scene import ObjectSpec
 from policies.affordance import AffordanceConfig, openings_for, tool_calibration, train_affordance
 
@@ -17,7 +18,8 @@ def test_openings_grow_with_the_object_and_too_big_objects_do_not_fit():
 
 
 def test_encoder_trains_on_rendered_clouds_and_reports_held_out_splits(tmp_path):
-    cfg = AffordanceConfig(out=str(tmp_path), n_train=6, n_test=3, n_points=64, epochs=3, progress=False)
+    cfg = compose("tool_affordance", AffordanceConfig, [f"out={tmp_path}", "n_train=6", "n_test=3", "n_points=64",
+                                                        "epochs=3", "progress=false"])
     report = train_affordance(cfg)
     for split in ("train", "val", "held_out_shapes", "held_out_sizes"):
         assert np.isfinite(report[split]["extent_mae_mm"]) and 0 <= report[split]["within_tolerance"] <= 1

@@ -59,14 +59,16 @@ def _other(value):
 
 @pytest.mark.parametrize("name", sorted(_schemas()))
 def test_every_yaml_key_reaches_the_object_the_run_uses(name, tiny_dataset, tmp_path):
-    """Each key of configs/<name>.yaml, set to another value on the command line, arrives changed
-    in the typed object (fails on a hand copy that drops a key, as grm-rl once dropped mesh_keep)."""
+    """Each key of the composed config (configs/<name>.yaml and the groups it pulls in), set to
+    another value on the command line, arrives changed in the typed object (fails on a hand copy
+    that drops a key, as grm-rl once dropped mesh_keep)."""
     schema = _schemas()[name]
     demo = tiny_dataset / "drawer-close-v3" / "expert_0000.hdf5"
     base = [o.format(demo=demo, dataset=tiny_dataset) for o in REQUIRED.get(name, [])]
-    raw = yaml.safe_load((ROOT / "configs" / f"{name}.yaml").read_text())
+    composed = dataclasses.asdict(compose(name, schema, base))
+    assert set(yaml.safe_load((ROOT / "configs" / f"{name}.yaml").read_text())) - {"defaults"} <= set(composed)
     checked = 0
-    for key, value in _leaves(raw):
+    for key, value in _leaves(composed):
         for candidate in _other(value):
             try:
                 obj = compose(name, schema, [*base, f"{key}={candidate}"])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from configs.typed import compose
 from grm.checkpoint import CheckpointError, load_model, save_checkpoint
 from grm.frame_store import FrameStore
 from grm.inference import ProgressTracker, RewardModel, consistency_guard, episode_progress, incremental_update
@@ -16,6 +17,7 @@ from grm.pair_sampler import PairSampler, SamplerConfig
 from grm.train import TrainConfig, train
 
 TINY_MODEL = {"width": 8, "embed_dim": 32}
+TINY_MODEL_OVERRIDES = [f"model.{k}={v}" for k, v in TINY_MODEL.items()]
 
 
 def test_two_hot_expectation_is_exact():
@@ -80,9 +82,10 @@ def test_inverse_task_items_swap_the_references_and_reverse_every_hop(tiny_datas
         assert np.all(np.sign(h1) == -np.sign(h0))  # every query pair hops the other way
 
 def test_tiny_model_overfits_tiny_dataset(tiny_dataset, tmp_path):
-    cfg = TrainConfig(datasets=[str(tiny_dataset)], out=str(tmp_path), steps=250, batch_size=8, lr=2e-3, warmup=10,
-                      log_every=1000, ckpt_every=1000, progress=False, model=TINY_MODEL,
-                      sampler={"shift": 0, "brightness": 0.0, "view_dropout": 0.0})
+    cfg = compose("train", TrainConfig, [f"datasets=[{tiny_dataset}]", f"out={tmp_path}", "steps=250", "batch_size=8",
+                                         "lr=2e-3", "warmup=10", "log_every=1000", "ckpt_every=1000", "progress=false",
+                                         *TINY_MODEL_OVERRIDES, "sampler.shift=0", "sampler.brightness=0.0",
+                                         "sampler.view_dropout=0.0"])
     store = FrameStore([tiny_dataset], ["corner", "gripperPOV"], progress=False)
     sampler = PairSampler(store, SamplerConfig(shift=0, brightness=0.0, view_dropout=0.0), seed=0)
 
@@ -155,12 +158,11 @@ def test_ddp_two_processes_match_one(tiny_dataset, tmp_path):
 
 
 def test_training_resumes_from_last_checkpoint(tiny_dataset, tmp_path):
-    base = dict(datasets=[str(tiny_dataset)], out=str(tmp_path / "r"), batch_size=2, ckpt_every=2, log_every=100,
-                progress=False, model=TINY_MODEL, threads=1)
-    train(TrainConfig(steps=4, **base))
-    full = TrainConfig(steps=6, **{**base, "out": str(tmp_path / "full")})
-    straight, _, _ = load_model(train(full))
-    resumed, _, _ = load_model(train(TrainConfig(steps=6, **base)))  # picks up at step 4
+    base = [f"datasets=[{tiny_dataset}]", "batch_size=2", "ckpt_every=2", "log_every=100", "progress=false",
+            *TINY_MODEL_OVERRIDES, "threads=1"]
+    train(compose("train", TrainConfig, [*base, f"out={tmp_path / 'r'}", "steps=4"]))
+    straight, _, _ = load_model(train(compose("train", TrainConfig, [*base, f"out={tmp_path / 'full'}", "steps=6"])))
+    resumed, _, _ = load_model(train(compose("train", TrainConfig, [*base, f"out={tmp_path / 'r'}", "steps=6"])))  # at step 4
     for pa, pb in zip(straight.state_dict().values(), resumed.state_dict().values()):
         torch.testing.assert_close(pa, pb, atol=1e-5, rtol=1e-4)
 

@@ -26,6 +26,7 @@ def test_monitor_scores_and_recorder_records_a_live_episode(ros_domain, tmp_path
     from std_srvs.srv import SetBool, Trigger
 
     from grm.dataset import open_episode
+    from configs.typed import compose
     from grm.train import TrainConfig, train
 
     params = {
@@ -78,9 +79,10 @@ def test_monitor_scores_and_recorder_records_a_live_episode(ros_domain, tmp_path
         h.close()
         nodes.stop()
     # ... and it drives one-shot adaptation like any collected demo
-    out = train(TrainConfig(datasets=[stop.message], out=str(tmp_path / "adapt"), init="grm/pretrained/grm_mt40.pt",
-                            steps=2, batch_size=2, ckpt_every=2, log_every=1, progress=False,
-                            sampler={"same_episode_reference": 1.0}))
+    out = train(compose("train", TrainConfig, [f"datasets=[{stop.message}]", f"out={tmp_path / 'adapt'}",
+                                               "init=grm/pretrained/grm_mt40.pt", "steps=2", "batch_size=2",
+                                               "ckpt_every=2", "log_every=1", "progress=false",
+                                               "sampler.same_episode_reference=1.0"]))
     assert Path(out).is_file()
 
 

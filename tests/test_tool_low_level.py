@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from configs.typed import compose
 from envs.tweezers.tool_env import ToolOpeningEnv
 from policies.tool_low_level import LowLevelConfig, OpeningPController, evaluate_low_level, train_low_level
 
@@ -38,8 +39,8 @@ def test_p_controller_reaches_and_holds_openings_across_the_range():
 
 
 def test_sac_her_training_runs_seeds_its_buffer_and_reports(tmp_path):
-    cfg = LowLevelConfig(out=str(tmp_path), steps=150, seed_episodes=2, eval_goals=2, batch_size=32,
-                         net_arch=[16, 16], progress=False)
+    cfg = compose("tool_low", LowLevelConfig, [f"out={tmp_path}", "steps=150", "seed_episodes=2", "eval_goals=2",
+                                               "batch_size=32", "net_arch=[16,16]", "progress=false"])
     report = train_low_level(cfg)
     assert (tmp_path / "model.zip").is_file() and (tmp_path / "report.json").is_file()
     assert len(report["learned"]["episodes"]) == 2 and report["p_controller"]["success_rate"] == 1.0

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from configs.typed import compose
 from envs.tweezers.pick_env import ObjectDistribution, PickHeuristic, TweezerPickEnv
 from envs.tweezers.scene import ObjectSpec
 
@@ -106,10 +107,10 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     approach, contact, extent = estimate(pts - [0, pts[:, 1].mean(), 0])
     assert abs(extent - np.ptp(pts[:, 1])) < 1e-6 and 0.0 < contact < approach < 0.3
     # seed 1: the heuristic's one demo object is one the hand-set encoder measures well enough
-    ckpt = train_high_level(HighLevelConfig(out=str(tmp_path / "high"), steps=30, seed=1, seed_episodes=1, bc_steps=20,
-                                            dagger_rounds=1, dagger_episodes=1, dagger_bc_steps=10, critic_steps=5,
-                                            select_episodes=1, affordance=str(tmp_path / "aff.pt"), batch_size=16,
-                                            net_arch=[16, 16], progress=False))
+    ckpt = train_high_level(compose("tool_high", HighLevelConfig, [
+        f"out={tmp_path / 'high'}", "steps=30", "seed=1", "seed_episodes=1", "bc_steps=20", "dagger_rounds=1",
+        "dagger_episodes=1", "dagger_bc_steps=10", "critic_steps=5", "select_episodes=1",
+        f"affordance={tmp_path / 'aff.pt'}", "batch_size=16", "net_arch=[16,16]", "progress=false"]))
     assert ckpt.is_file() and (tmp_path / "high" / "bc_model.zip").is_file()
     log = json.loads((tmp_path / "high" / "train.json").read_text())
     assert log["heuristic_success"] == 1.0 and len(log["clone_success"]) == 1 and len(log["bc_error"]) == 2
@@ -124,9 +125,9 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     demos = tmp_path / "high" / "demos.npz"
     stamp = demos.stat().st_mtime_ns
     (tmp_path / "high" / "model.zip").unlink()  # an interrupted run: the heuristic's episodes are kept
-    train_high_level(HighLevelConfig(out=str(tmp_path / "high"), steps=10, seed=1, seed_episodes=1, bc_steps=5, dagger_rounds=0,
-                                     critic_steps=1, affordance=str(tmp_path / "aff.pt"), batch_size=16,
-                                     net_arch=[16, 16], progress=False))
+    train_high_level(compose("tool_high", HighLevelConfig, [
+        f"out={tmp_path / 'high'}", "steps=10", "seed=1", "seed_episodes=1", "bc_steps=5", "dagger_rounds=0",
+        "critic_steps=1", f"affordance={tmp_path / 'aff.pt'}", "batch_size=16", "net_arch=[16,16]", "progress=false"]))
     assert demos.stat().st_mtime_ns == stamp and (tmp_path / "high" / "model.zip").is_file()
 
 
@@ -157,8 +158,8 @@ def test_pick_video_films_every_low_level_period(tmp_path):
 
     from policies.tool_video import VideoConfig, record_pick_videos
 
-    rows = record_pick_videos(VideoConfig(out=str(tmp_path), policy="privileged", split="train", episodes=1,
-                                          affordance=None, size=64))
+    rows = record_pick_videos(compose("tool_video", VideoConfig, [f"out={tmp_path}", "policy=privileged", "split=train",
+                                                                  "episodes=1", "affordance=null", "size=64"]))
     assert rows[0]["success"] and rows[0]["video"].endswith("-success.mp4")
     cap = cv2.VideoCapture(rows[0]["video"])
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5 * rows[0]["steps"]

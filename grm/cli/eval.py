@@ -18,7 +18,7 @@ from grm.inference import PERSPECTIVES, RewardModel
 @dataclass
 class EvalConfig:
     """grm-eval's settings (values: configs/eval.yaml)."""
-    checkpoint: str = setting()
+    checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
     dataset: str = setting()
     tasks: Any = setting()  # None = every task in the dataset; a name, a list or a group
     reference: str = setting()
@@ -28,8 +28,6 @@ class EvalConfig:
     out: str = setting()
 
     def check(self) -> None:
-        if not Path(self.checkpoint).is_file():
-            raise ConfigError("checkpoint", self.checkpoint, "no such file (a GRM checkpoint: grm.pt)")
         if not (Path(self.dataset) / "dataset.json").is_file():
             raise ConfigError("dataset", self.dataset, "not a dataset folder (no dataset.json; make one with grm-collect)")
 
