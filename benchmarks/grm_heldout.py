@@ -34,7 +34,7 @@ ADAPTED = Path("runs/heldout-adapt")  # adapted checkpoints (a cache, not commit
 
 
 def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
-    """grm-adapt's settings (configs/adapt.yaml) with `steps`; cached under a key of those
+    """grm-adapt's settings (configs/adaptation/one_shot.yaml) with `steps`; cached under a key of those
     settings and of the checkpoint's and demo's bytes, so a change to any of them (a retrained
     model shipped under the same name, a recollected demo) adapts afresh instead of reusing
     stale checkpoints."""

@@ -10,7 +10,7 @@ finished runs are skipped on any machine that has the repository, unfinished one
 checkpoints where the work folder survives, so the grid can span several working sessions. Runs go `--jobs` at a time (one
 per core). The table, benchmarks/results/rl_curves.json and rl_curves.png are rebuilt from
 whatever runs have finished. The grid's recipe (configs/rl.yaml's learner, rendering and GRM settings,
-configs/adapt.yaml's one-shot adaptation, the budget, extra overrides) is kept in
+configs/adaptation/one_shot.yaml's one-shot adaptation, the budget, extra overrides) is kept in
 rl_curves_runs/recipe.json: a grid started under other defaults is refused rather than mixed into
 one table. The GRM's part of the recipe (its settings and the checkpoint's content hash) binds only
 the GRM-shaped runs: a new GRM checkpoint invalidates grm_* runs, never the sparse or env_dense ones.

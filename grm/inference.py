@@ -8,7 +8,7 @@
 
 Per step the tracker encodes each environment's views once and evaluates the hop head
 three times (incremental from the previous step, forward from the episode's first
-observation, backward from the demo's goal), then fuses (DESIGN.md section 1).
+observation, backward from the demo's goal), then fuses (docs/method.md).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reward-model metrics the field reports (DESIGN.md section 1), without extra dependencies."""
+"""Reward-model metrics the field reports (docs/method.md), without extra dependencies."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,6 @@
 """Ground-truth progress of every frame, the raw material of the GRM's hop labels.
 
-Successful episodes: step-wise discretization (DESIGN.md section 1). Keyframes K0..KN split
+Successful episodes: step-wise discretization (docs/method.md). Keyframes K0..KN split
 the episode into N sub-tasks and each sub-task gets the same share 1/N of progress, so
 progress is uniform per sub-task, not per unit of time. Frames after KN are at 1.
 

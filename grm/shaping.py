@@ -1,4 +1,4 @@
-"""Reward modes for RL, policy-invariant shaping among them (DESIGN.md section 2).
+"""Reward modes for RL, policy-invariant shaping among them (docs/method.md, "Policy-invariant shaping").
 
     grm_pbrs     r_task + gamma * Phi(s') - Phi(s), Phi(s') = 0 on true termination only
     grm_naive    r_task + Phi(s') - Phi(s): each step pays (1 - gamma) Phi(s') more than
@@ -52,7 +52,7 @@ TASK_REWARDS = ("env", "grm")
 
 
 def grm_success_reward(phi_next: np.ndarray, delta: float = 0.05) -> np.ndarray:
-    """r_task from the GRM alone: 1 where Phi(s') >= 1 - delta (DESIGN.md, the real-robot case)."""
+    """r_task from the GRM alone: 1 where Phi(s') >= 1 - delta (docs/method.md: the real-robot case)."""
     return (np.asarray(phi_next) >= 1.0 - delta).astype(np.float32)
 
 

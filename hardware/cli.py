@@ -4,9 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-import hydra
-from omegaconf import DictConfig
-
 from configs.typed import command, setting
 
 
@@ -36,12 +33,29 @@ def deploy_job(cfg: DeployConfig) -> None:
 deploy_main = command("deploy", DeployConfig, deploy_job)
 
 
-@hydra.main(config_path="pkg://configs", config_name="import_bag", version_base="1.3")
-def import_bag_main(cfg: DictConfig) -> None:
-    from omegaconf import OmegaConf
+@dataclass
+class ImportBagConfig:
+    """grm-import-bag's settings (values: configs/import_bag.yaml)."""
+    bag: str = setting(path="rosbag2 recording (a folder or an .mcap / .db3 file)")
+    out: str = setting()
+    task: str = setting()
+    instruction: str = setting()
+    profile: str = setting()
+    cameras: list[str] = setting()
+    image_topic: str = setting()
+    command_topic: Optional[str] = setting()
+    rate_hz: float = setting(gt=0)
+    image_size: int = setting(ge=16)
+    success: bool = setting()
+    keyframes_s: list[float] = setting()
 
+
+def import_bag_job(cfg: ImportBagConfig) -> None:
     from hardware.rosbag_import import import_bag
 
-    path = import_bag(cfg.bag, cfg.out, cfg.task, cfg.profile, list(cfg.cameras), cfg.image_topic, cfg.command_topic,
-                      cfg.rate_hz, cfg.image_size, cfg.success, OmegaConf.to_container(cfg.keyframes_s), cfg.instruction)
+    path = import_bag(cfg.bag, cfg.out, cfg.task, cfg.profile, cfg.cameras, cfg.image_topic, cfg.command_topic,
+                      cfg.rate_hz, cfg.image_size, cfg.success, cfg.keyframes_s, cfg.instruction)
     print(f"wrote {path}")
+
+
+import_bag_main = command("import_bag", ImportBagConfig, import_bag_job)

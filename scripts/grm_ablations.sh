@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GRM ablation table: same data (data/pretrain, plain endings), same budget and seed, one change
 # each; then zero-shot and one-shot on the held-out tasks. Its baseline is the plain-endings model
-# (runs/grm-pretrain, shipped until the retracted-endings recipe replaced it; README "Ablations").
+# (runs/grm-pretrain, shipped until the retracted-endings recipe replaced it; docs/grm.md "Ablations").
 # Run scripts/make_pretrained_grm.sh first (it makes data/heldout).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The retracted-endings experiment (README, "Retracted endings in pretraining"): the plain-endings recipe
+# The retracted-endings experiment (docs/grm.md, "Retracted endings in pretraining"): the plain-endings recipe
 # (the baseline in scripts/grm_ablations.sh) with every pretraining expert, noisy and reversed episode ending
 # in the hand's return home (rollout.post_success=retract, 40 steps) and a quarter of finished
 # episodes' query frames drawn after success (sampler.post_success_share=0.25), two training seeds;

@@ -2,7 +2,7 @@
 # Rebuild the shipped GRM checkpoint (grm/pretrained/grm_mt40.pt) and its held-out eval data
 # from scratch, exactly as shipped. About 25 min of collection and 20 min of training on
 # a 2-core CPU. The 10 held-out tasks (envs/tasks.py HELD_OUT) are never seen in pretraining.
-# The recipe is README's "Retracted endings in pretraining": every expert, noisy and reversed
+# The recipe is docs/grm.md's "Retracted endings in pretraining": every expert, noisy and reversed
 # episode ends with the hand returning home (rollout.post_success=retract), and a quarter of
 # finished episodes' query frames are drawn after success (sampler.post_success_share=0.25).
 # The earlier shipped model (plain endings, the ablation table's baseline) is scripts/grm_ablations.sh's.

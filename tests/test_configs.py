@@ -19,7 +19,7 @@ def _schemas():
     from grm.cli.eval import EvalConfig
     from grm.one_shot import AdaptConfig
     from grm.train import TrainConfig
-    from hardware.cli import DeployConfig
+    from hardware.cli import DeployConfig, ImportBagConfig
     from policies.affordance import AffordanceConfig
     from policies.rl_run import RLConfig
     from policies.tool_high_level import HighLevelConfig
@@ -27,11 +27,12 @@ def _schemas():
     from policies.tool_video import VideoConfig
 
     return {"rl": RLConfig, "train": TrainConfig, "adapt": AdaptConfig, "eval": EvalConfig, "collect": CollectConfig,
-            "deploy": DeployConfig, "tool_low": LowLevelConfig, "tool_high": HighLevelConfig,
+            "deploy": DeployConfig, "import_bag": ImportBagConfig, "tool_low": LowLevelConfig, "tool_high": HighLevelConfig,
             "tool_affordance": AffordanceConfig, "tool_video": VideoConfig}
 
 
-REQUIRED = {"adapt": ["demo={demo}"], "eval": ["dataset={dataset}"], "train": ["datasets=[{dataset}]"]}
+REQUIRED = {"adapt": ["demo={demo}"], "eval": ["dataset={dataset}"], "train": ["datasets=[{dataset}]"],
+            "import_bag": ["bag={dataset}", "task=drawer-close"]}
 
 
 def _leaves(node, prefix=""):
@@ -52,7 +53,7 @@ def _other(value):
         return [str(value + 1), str(max(0, value - 1))]
     if isinstance(value, float):
         return [repr(value * 0.5), repr(min(0.99, value * 1.5)) if value < 1 else repr(value * 1.5)]
-    if isinstance(value, str) and "$" not in value and "/" in value:
+    if isinstance(value, str) and not set("${}") & set(value) and "/" in value:
         return [value + "-x"]
     return []
 
@@ -108,6 +109,7 @@ def _cli(*args, cwd):
     ("grm.cli.adapt", "main", "grm-adapt", "demo=/no/such.hdf5", "demo='/no/such.hdf5': no such episode file"),
     ("grm.cli.eval", "main", "grm-eval", "dataset=/no/such", "dataset='/no/such': not a dataset folder"),
     ("hardware.cli", "deploy_main", "grm-deploy", "episodes=-3", "episodes=-3: must be >= 0"),
+    ("hardware.cli", "import_bag_main", "grm-import-bag", "bag=/no/such", "missing mandatory value: task"),
     ("policies.cli_tool", "train_low_main", "tool-train-low", "steps=banana", "could not be converted to Integer"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(module, entry, prog, override, message, tmp_path):

@@ -1,4 +1,4 @@
-"""Hop labels follow DESIGN.md's formula; progress is uniform per sub-task."""
+"""Hop labels follow docs/method.md's formula; progress is uniform per sub-task."""
 import numpy as np
 import pytest
 
