@@ -16,3 +16,10 @@ def atomic_write(path: str | Path, write) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """A text file (a report, an index, a record), written atomically."""
+    path = Path(path)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
+    return path

@@ -7,13 +7,12 @@ it was trained on, the weights, and, for training checkpoints, optimizer state a
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from configs.files import atomic_write
 from grm.model import GRM, GRMConfig
 
 FORMAT = "robo-dopamine-grm"
@@ -36,14 +35,7 @@ def save_checkpoint(path: str | Path, model: GRM, cameras: list[str], extra: dic
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         **(extra or {}),
     }
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
     return path
 
 

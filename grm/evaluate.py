@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from configs.files import write_text
 from grm.dataset import list_episodes, open_episode
 from grm.inference import RewardModel, progress_from_embeddings
 from grm.metrics import kendall, preference_accuracy, roc_auc, voc
@@ -132,7 +133,7 @@ def evaluate(rm: RewardModel, root: str | Path, tasks: list[str] | None, referen
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+        write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
         if plots:
             for task, scores in all_scores.items():
                 plot_task(task, scores, out / "plots" / f"{task}.png")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from configs.files import atomic_write
 from grm.dataset.episode_io import list_episodes, open_episode
 from grm.progress_labels import keyframe_progress
 
@@ -66,9 +66,8 @@ class FrameStore:
             paths = list_episodes(root, tasks=tasks, kinds=kinds)
             if not paths:
                 continue
-            frames = self._load_or_build(Path(root), paths, progress)
+            frames, meta = self._load_or_build(Path(root), paths, progress)
             arrays.append(frames)
-            meta = json.loads((Path(root) / ".cache" / f"index-{_fingerprint(paths, self.cameras)}.json").read_text())
             for m in meta:
                 self.episodes.append(EpisodeIndex(
                     path=m["path"], task=m["task"], kind=m["kind"], success=m["success"], offset=offset + m["offset"],
@@ -101,12 +100,17 @@ class FrameStore:
                                  goal=int(kf[-1]) if success else -1)
         return frames, entry
 
-    def _load_or_build(self, root: Path, paths: list[Path], progress: bool) -> np.ndarray:
+    def _load_or_build(self, root: Path, paths: list[Path], progress: bool) -> tuple[np.ndarray, list[dict]]:
+        """The cached frames (memory-mapped) and their index; both files are written atomically,
+        and a cache that cannot be read back (a crash of an older version) is rebuilt."""
         cache = root / ".cache"
         fp = _fingerprint(paths, self.cameras)
         npy, idx = cache / f"frames-{fp}.npy", cache / f"index-{fp}.json"
         if npy.exists() and idx.exists():
-            return np.load(npy, mmap_mode="r")
+            try:
+                return np.load(npy, mmap_mode="r"), json.loads(idx.read_text())
+            except ValueError:  # truncated or corrupt (json.JSONDecodeError is a ValueError): rebuild
+                pass
         cache.mkdir(exist_ok=True)
         cams = fp.split("-")[0]
         for old in list(cache.glob(f"frames-{cams}-*.npy")) + list(cache.glob(f"index-{cams}-*.json")):
@@ -123,17 +127,19 @@ class FrameStore:
                                  keyframes=ep.keyframes.tolist(), goal=goal))
                 total += ep.num_frames
                 shape = ep.images(self.cameras[0]).shape[1:]
-        tmp = npy.with_suffix(".tmp.npy")
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(total, len(self.cameras), *shape))
-        for m in tqdm(meta, desc=f"caching frames of {root}", disable=not progress):
-            with open_episode(m["path"]) as ep:
-                for v, cam in enumerate(self.cameras):
-                    out[m["offset"]:m["offset"] + m["length"], v] = ep.images(cam)[()]
-        out.flush()
-        del out
-        os.replace(tmp, npy)
-        idx.write_text(json.dumps(meta))
-        return np.load(npy, mmap_mode="r")
+
+        def write_frames(tmp: Path) -> None:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(total, len(self.cameras), *shape))
+            for m in tqdm(meta, desc=f"caching frames of {root}", disable=not progress):
+                with open_episode(m["path"]) as ep:
+                    for v, cam in enumerate(self.cameras):
+                        out[m["offset"]:m["offset"] + m["length"], v] = ep.images(cam)[()]
+            out.flush()
+            del out
+
+        atomic_write(npy, write_frames)
+        atomic_write(idx, lambda tmp: tmp.write_text(json.dumps(meta)))  # last: its presence means complete
+        return np.load(npy, mmap_mode="r"), meta
 
     def get(self, global_frames: np.ndarray) -> np.ndarray:
         """(N,) store indices -> (N, V, H, W, 3) uint8."""

@@ -108,7 +108,11 @@ def _train(cfg: TrainConfig) -> Path:
     init_cameras = load_model(cfg.init)[1] if cfg.init else None
     cameras = cfg.cameras or init_cameras or dataset_cameras(cfg.datasets[0])
     tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
+    if rank > 0:
+        dist.barrier()  # rank 0 builds the datasets' shared frame caches first, the others then read them
     store = FrameStore(cfg.datasets, cameras, tasks=tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes)
+    if rank == 0 and world > 1:
+        dist.barrier()
     sampler = PairSampler(store, SamplerConfig(**cfg.sampler), cfg.seed)
 
     if cfg.init:

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import yaml
 
+from configs.files import write_text
+
 ROLES = {
     "sim_robot": ("hardware.sim_robot_node", "grm-sim-robot"),
     "policy_node": ("hardware.policy_node", "grm-policy-node"),
@@ -79,9 +81,7 @@ class _NoAliasDumper(yaml.SafeDumper):
 
 
 def write_params(path: str | Path, params: dict) -> Path:
-    path = Path(path)
-    path.write_text(yaml.dump(params, Dumper=_NoAliasDumper, sort_keys=False))
-    return path
+    return write_text(path, yaml.dump(params, Dumper=_NoAliasDumper, sort_keys=False))
 
 
 def plan(params: dict) -> list[NodeSpec]:
@@ -253,7 +253,7 @@ def deploy(params_file: str | Path, out: str | Path, episodes: int = 0, override
             rclpy.shutdown()
         results["episodes"] = eps
         results["success_rate"] = sum(e["success"] for e in eps) / len(eps)
-        (out / "episodes.json").write_text(json.dumps(results, indent=2))
+        write_text(out / "episodes.json", json.dumps(results, indent=2))
         return results
     except KeyboardInterrupt:
         return results

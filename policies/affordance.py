@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from configs.files import write_text
 from configs.typed import setting
 from envs.tweezers.point_cloud import centre_footprint, object_points, sample
 from envs.tweezers.scene import OPEN_ANGLE, ObjectSpec, build_model, place_tool_in_hand, tip_gap
@@ -144,5 +145,5 @@ def train_affordance(cfg: AffordanceConfig) -> dict:
     report = {name: accuracy(model, d, cfg.tolerance) for name, d in data.items()}
     report["config"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items()}
     torch.save(model.state_dict(), out / "affordance.pt")
-    (out / "report.json").write_text(json.dumps(report, indent=2))
+    write_text(out / "report.json", json.dumps(report, indent=2))
     return report

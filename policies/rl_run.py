@@ -26,7 +26,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from tqdm import tqdm
 
-from configs.files import atomic_write
+from configs.files import write_text
 from configs.typed import ConfigError, check, claim_run_folder, compose, setting
 from envs.metaworld_env import DEFAULT_CAMERAS
 from envs.rl_task import RLTask
@@ -275,7 +275,7 @@ def save_run_checkpoint(model, state: dict, ckpt_dir: Path, wall_s: float) -> No
     if getattr(model, "replay_buffer", None) is not None:
         save_replay_buffer(model.replay_buffer, ckpt_dir / "replay_buffer.npz")
     state.update(num_timesteps=int(model.num_timesteps), wall_s=round(wall_s, 1))
-    atomic_write(ckpt_dir / "state.json", lambda p: p.write_text(json.dumps(state)))
+    write_text(ckpt_dir / "state.json", json.dumps(state))
 
 
 def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
@@ -368,7 +368,7 @@ def run(cfg: RLConfig) -> dict:
         "episodes_to_80": next((c["episodes"] for c in state["curve"] if c["success_rate"] >= 0.8), None),
         "grm": str(grm_path) if grm_path else None, "wall_s": round(wall(), 1),
     }
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
     write_report(out, report)
     if cfg.eval.video:
         record_video(model, cfg, rm, cameras or list(DEFAULT_CAMERAS), image_size, out / "eval.mp4")
@@ -395,7 +395,7 @@ def write_report(out: Path, report: dict) -> None:
              f"({report['env_steps']} env steps, {report['wall_s']} s)",
              f"- episodes to 80% eval success: {report['episodes_to_80']}", f"- GRM: {report['grm']}", "",
              "![learning curve](learning_curve.png)", ""]
-    (out / "report.md").write_text("\n".join(lines))
+    write_text(out / "report.md", "\n".join(lines))
 
 
 def record_video(model, cfg: RLConfig, rm, cameras: list[str], image_size: int, path: Path) -> None:

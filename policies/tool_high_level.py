@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from configs.files import atomic_write
+from configs.files import atomic_write, write_text
 from configs.typed import setting
 from envs.tweezers.flat_pick_env import FlatPickHeuristic, FlatTweezerPickEnv
 from envs.tweezers.pick_env import TASK_VERSION, ObjectDistribution, PickHeuristic, TweezerPickEnv
@@ -146,7 +146,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         log["selected"] = "sac"
         save_policy_file(model, ckpt)
     env.close()
-    (out / "train.json").write_text(json.dumps(log, indent=2))
+    write_text(out / "train.json", json.dumps(log, indent=2))
     return ckpt
 
 

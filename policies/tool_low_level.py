@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from configs.files import write_text
 from configs.typed import setting
 from envs.tweezers.tool_env import ToolOpeningEnv
 from policies.policy_file import load_policy_file, save_policy_file
@@ -131,7 +132,7 @@ def train_low_level(cfg: LowLevelConfig) -> dict:
               "learned": evaluate_low_level(act, goals), "p_controller": evaluate_low_level(OpeningPController(), goals),
               "learned_switches": evaluate_goal_switches(act, pairs),
               "p_controller_switches": evaluate_goal_switches(OpeningPController(), pairs)}
-    (out / "report.json").write_text(json.dumps(report, indent=2))
+    write_text(out / "report.json", json.dumps(report, indent=2))
     return report
 
 

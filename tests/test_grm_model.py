@@ -157,6 +157,36 @@ def test_ddp_two_processes_match_one(tiny_dataset, tmp_path):
     assert moved > 1e-4, "training must have changed the weights for the comparison to mean anything"
 
 
+def test_ddp_first_run_over_a_fresh_dataset_works(tiny_dataset, tmp_path):
+    """Two ranks over a dataset with no frame cache yet: rank 0 builds it, rank 1 waits, then reads it."""
+    import shutil
+
+    fresh = tmp_path / "fresh"
+    shutil.copytree(tiny_dataset, fresh, ignore=shutil.ignore_patterns(".cache"))
+    args = [f"datasets=[{fresh}]", "steps=2", "batch_size=4", "threads=1", "progress=false", "model.width=8",
+            "model.embed_dim=32", "sampler.frames_per_episode=4", f"out={tmp_path / 'two'}"]
+    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "GLOO_SOCKET_IFNAME": "lo"}
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+                          f"--master_port={_free_port()}", "-m", "grm.cli.train", *args],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert (tmp_path / "two" / "grm.pt").is_file()
+    assert len(list((fresh / ".cache").glob("index-*.json"))) == 1 and not list((fresh / ".cache").glob(".tmp-*"))
+
+
+def test_a_truncated_frame_cache_is_rebuilt(tiny_dataset, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_dataset, copy, ignore=shutil.ignore_patterns(".cache"))
+    first = FrameStore([copy], ["corner", "gripperPOV"], progress=False)
+    index = next((copy / ".cache").glob("index-*.json"))
+    index.write_text(index.read_text()[:100])  # a crash mid-write of an older version
+    again = FrameStore([copy], ["corner", "gripperPOV"], progress=False)
+    assert len(again.episodes) == len(first.episodes)
+    np.testing.assert_array_equal(again.get(np.arange(5)), first.get(np.arange(5)))
+
+
 def test_training_resumes_from_last_checkpoint(tiny_dataset, tmp_path):
     base = [f"datasets=[{tiny_dataset}]", "batch_size=2", "ckpt_every=2", "log_every=100", "progress=false",
             *TINY_MODEL_OVERRIDES, "threads=1"]

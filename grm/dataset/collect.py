@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from configs.files import atomic_write
 from grm.dataset.episode_io import FORMAT_VERSION, episode_path, list_episodes, write_episode
 from grm.dataset.rollout import KINDS, RolloutSettings, UnsolvableSeed, record_episode
 
@@ -126,9 +127,7 @@ def _check_dataset_info(out: Path, env: EnvSettings, rollout: RolloutSettings) -
             )
         # experts, cut-off runs and reversals only: labelled the same under both rules, so the folder is current
     out.mkdir(parents=True, exist_ok=True)
-    tmp = info_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(info, indent=2))
-    os.replace(tmp, info_path)
+    atomic_write(info_path, lambda tmp: tmp.write_text(json.dumps(info, indent=2)))
 
 
 def collect(tasks: list[str], counts: dict[str, int], base_seed: int, out: str | Path, env: EnvSettings,

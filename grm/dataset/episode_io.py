@@ -23,13 +23,13 @@ episode when a collection is interrupted; datasets are read lazily through h5py.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from configs.files import atomic_write
 
 FORMAT_VERSION = 2
 IMAGE_CHUNK_FRAMES = 16
@@ -78,9 +78,8 @@ def write_episode(path: str | Path, ep: EpisodeData, env_args: dict | None = Non
         raise ValueError(f"episode needs T+1={T + 1} frames, got {ep.images.shape[0]} images, {ep.state.shape[0]} states")
     if ep.images.shape[1] != len(ep.cameras):
         raise ValueError(f"{ep.images.shape[1]} image streams for cameras {ep.cameras}")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".hdf5", dir=path.parent)
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         with h5py.File(tmp, "w") as f:
             data = f.create_group("data")
             data.attrs["env_args"] = json.dumps(env_args or {"env_name": ep.task, "type": "metaworld"})
@@ -119,10 +118,8 @@ def write_episode(path: str | Path, ep: EpisodeData, env_args: dict | None = Non
                     compression="gzip",
                     compression_opts=4,
                 )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write)
     return path
 
 
