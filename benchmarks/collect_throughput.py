@@ -22,7 +22,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 from envs.metaworld_env import DEFAULT_CAMERAS, MetaWorldTask  # noqa: E402
 from grm.dataset.collect import EnvSettings, collect  # noqa: E402
-from policies.scripted_expert import ScriptedExpert  # noqa: E402
+from envs.scripted_expert import ScriptedExpert  # noqa: E402
 
 
 def steps_per_s(env: MetaWorldTask, task: str, steps: int) -> float:

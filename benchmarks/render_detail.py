@@ -24,7 +24,7 @@ from scipy.stats import spearmanr
 
 from envs.rendering import MultiViewRenderer
 from grm.inference import RewardModel, episode_progress
-from policies.scripted_expert import expert_physics_states
+from envs.scripted_expert import expert_physics_states
 
 
 def main() -> None:

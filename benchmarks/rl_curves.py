@@ -67,7 +67,7 @@ def run_one(task: str, mode: str, seed: int, episodes: int, max_steps: int, extr
     out, kept = ROOT / task / f"{mode}-s{seed}", kept_report(task, mode, seed)
     if kept.is_file():
         return out
-    cmd = [sys.executable, "-m", "grm.cli.rl", f"task={task}", f"reward={mode}", f"seed={seed}", f"episodes={episodes}",
+    cmd = [sys.executable, "-m", "policies.cli_rl", f"task={task}", f"reward={mode}", f"seed={seed}", f"episodes={episodes}",
            f"max_steps={max_steps}", f"out={out}", "progress=false", "eval.video=false", *extra]
     log = out.parent / f"{mode}-s{seed}.log"
     out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from policies.rl_run import build_model, compose_rl, ensure_demo, make_vec_env
-from grm.shaping import GRMPotential, ShapedRewardVecEnv
+from policies.shaping import GRMPotential, ShapedRewardVecEnv
 
 
 SAC_OVERRIDES = ["sac.learning_starts=200", "sac.buffer_size=20000"]  # configs/rl.yaml's SAC, started early, small buffer

@@ -24,7 +24,7 @@ import numpy as np
 from envs.metaworld_env import DEFAULT_CAMERAS, MetaWorldTask
 from envs.rendering import MultiViewRenderer
 from envs.tasks import HELD_OUT
-from policies.scripted_expert import expert_physics_states
+from envs.scripted_expert import expert_physics_states
 
 ROBOT_JOINTS = [f"right_j{i}" for i in range(7)] + ["r_close", "l_close"]  # Meta-World's Sawyer arm and gripper
 CAMERAS = list(DEFAULT_CAMERAS)  # the shipped GRM's

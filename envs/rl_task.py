@@ -4,8 +4,8 @@
 reward is the step's success; with `terminate_on_success` reaching success is a true
 termination (the absorbing goal, where shaping sets Phi = 0), otherwise episodes run to the
 time limit, which is truncation. Pixels for the GRM travel in `info["pixels"]`, so the policy's
-replay buffer never stores images; `info["oracle_progress"]` (optional) is ground-truth
-progress from simulator state, matched against the expert run from the same seed.
+replay buffer never stores images; `info["state"]` is the full-precision state (the observation
+is its float32 copy).
 """
 from __future__ import annotations
 
@@ -25,21 +25,16 @@ def draw_episode_seed(rng: np.random.Generator) -> int:
 
 class RLTask(gym.Wrapper):
     def __init__(self, task: str, cameras: Sequence[str] = (), image_size: int = 64, max_steps: int = 150,
-                 terminate_on_success: bool = True, oracle: bool = False, mesh_keep: float = 1.0):
+                 terminate_on_success: bool = True, mesh_keep: float = 1.0):
         super().__init__(MetaWorldTask(task, cameras, image_size, max_steps, mesh_keep=mesh_keep))
         self.observation_space = self.env.observation_space["state"]
         self.terminate_on_success = terminate_on_success
-        self._oracle = MetaWorldTask(task, (), image_size, 500) if oracle else None
-        self._ref = None
         self._seed_rng = np.random.default_rng()
 
     def _pack(self, obs: dict, info: dict) -> tuple[np.ndarray, dict]:
         if "pixels" in obs:
             info["pixels"] = obs["pixels"]
-        if self._oracle is not None:
-            from grm.progress_labels import matched_progress
-
-            info["oracle_progress"] = float(matched_progress(obs["state"][None], self._ref.states, self._ref.progress)[0])
+        info["state"] = obs["state"]
         return obs["state"].astype(np.float32), info
 
     def reset(self, *, seed: int | None = None, options=None):
@@ -48,13 +43,6 @@ class RLTask(gym.Wrapper):
         episode_seed = draw_episode_seed(self._seed_rng)  # one reproducible stream of placements
         obs, info = self.env.reset(seed=episode_seed)
         info["episode_seed"] = episode_seed
-        if self._oracle is not None:
-            from grm.dataset.rollout import RolloutSettings, UnsolvableSeed, expert_reference
-
-            try:
-                self._ref = expert_reference(self._oracle, episode_seed, 500, RolloutSettings())
-            except UnsolvableSeed:  # no expert run to measure progress against: draw another placement
-                return self.reset(options=options)
         return self._pack(obs, info)
 
     def step(self, action):

@@ -31,7 +31,7 @@ def load_policy(spec: str, profile: RobotProfile, layout) -> Policy:
     profile's observation `layout` (policy_io) builds."""
     obs_size = layout.size
     if spec.startswith("scripted:"):
-        from policies.scripted_expert import ScriptedExpert
+        from envs.scripted_expert import ScriptedExpert
 
         if profile.observation.layout != "metaworld":
             raise ValueError(f"scripted Meta-World experts need the metaworld layout, profile {profile.name} has "

@@ -3,7 +3,7 @@
 For the downward-pointing tweezers the tips close along the world y axis, so an object is
 grasped by opening wider than its y-extent (plus clearance) to straddle it, then closing to the
 opening where the tips touch it. Labels come from the scene's own calibration of tip gap vs
-opening (`tool_calibration`), never from the encoder's input. The encoder is a small PointNet
+opening (`envs.tweezers.tool_geometry.tool_calibration`), never from the encoder's input. The encoder is a small PointNet
 (shared per-point MLP, max pool, head) on object points centred on their footprint; it predicts
 the contact opening, from which the approach opening follows. Held-out shapes and sizes measure
 whether it learned geometry rather than a lookup of the training objects.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import envs  # noqa: F401  (sets MUJOCO_GL for headless rendering before mujoco loads)
@@ -25,36 +24,8 @@ from tqdm import tqdm
 from configs.files import write_text
 from configs.typed import setting
 from envs.tweezers.point_cloud import centre_footprint, object_points, sample
-from envs.tweezers.scene import OPEN_ANGLE, ObjectSpec, build_model, place_tool_in_hand, tip_gap
-
-CLEARANCE = 0.003  # m each side when straddling
-PRONG_THICKNESS = 0.0015
-
-
-@lru_cache(maxsize=1)
-def tool_calibration() -> tuple[np.ndarray, np.ndarray]:
-    """(openings, free gap between the prongs' inner faces) over the hinge's range, from the scene."""
-    m = build_model(ObjectSpec("box", 0.02))
-    d = mujoco.MjData(m)
-    place_tool_in_hand(m, d)
-    adr = m.jnt_qposadr[m.joint("tweezers_hinge").id]
-    angles = np.linspace(0.0, OPEN_ANGLE, 61)
-    gaps = []
-    for a in angles:
-        d.qpos[adr] = a
-        mujoco.mj_kinematics(m, d)
-        gaps.append(tip_gap(d) - PRONG_THICKNESS)
-    return angles, np.array(gaps)
-
-
-def openings_for(extent: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(approach opening, contact opening) for an object extent; NaN where it does not fit."""
-    angles, gaps = tool_calibration()
-    extent = np.asarray(extent, dtype=np.float64)
-    contact = np.interp(extent, gaps, angles, left=0.0, right=np.nan)
-    approach = np.interp(extent + 2 * CLEARANCE, gaps, angles, left=0.0, right=np.nan)
-    return approach, contact
-
+from envs.tweezers.scene import OPEN_ANGLE, ObjectSpec, build_model, place_tool_in_hand
+from envs.tweezers.tool_geometry import openings_for
 
 def object_cloud(obj: ObjectSpec, n_points: int, rng: np.random.Generator,
                  cameras: tuple[str, ...] = ("depth_top", "depth_front")) -> np.ndarray:

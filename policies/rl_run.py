@@ -33,8 +33,9 @@ from envs.rl_task import RLTask
 from envs.tasks import MT50
 from grm.inference import PERSPECTIVES
 from grm.one_shot import AdaptationSettings, one_shot_config
-from grm.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, grm_success_reward, mode_reward
+from policies.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, grm_success_reward, mode_reward
 from policies.demo_buffer import DemoMixReplayBuffer
+from policies.oracle_progress import OracleProgress
 from policies.policy_file import load_policy_file, load_replay_buffer, save_policy_file, save_replay_buffer
 
 log = logging.getLogger("grm-rl")
@@ -198,7 +199,8 @@ def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int):
 
     def thunk():
         env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, terminate_on_success=cfg.terminate_on_success,
-                     oracle=oracle, mesh_keep=cfg.mesh_keep)
+                     mesh_keep=cfg.mesh_keep)
+        env = OracleProgress(env, cfg.task) if oracle else env
         env.reset(seed=seed)
         return env
 
@@ -403,7 +405,8 @@ def record_video(model, cfg: RLConfig, rm, cameras: list[str], image_size: int, 
     from grm.inference import ProgressTracker
     from grm.video import tile_views, write_progress_video
 
-    env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, oracle=rm is None)
+    env = RLTask(cfg.task, cameras, image_size, cfg.max_steps)
+    env = env if rm else OracleProgress(env, cfg.task)
     obs, info = env.reset(seed=424242)
     frames, phis = [info["pixels"]], [0.0 if rm else info["oracle_progress"]]
     tracker = ProgressTracker(rm, 1, cfg.grm.perspective, cfg.grm.guard) if rm else None

@@ -35,7 +35,8 @@ def load_affordance(path: str | None):
     if not path:
         return None
     from envs.tweezers.scene import OPEN_ANGLE
-    from policies.affordance import PointNet, openings_for
+    from envs.tweezers.tool_geometry import openings_for
+    from policies.affordance import PointNet
 
     net = PointNet()
     net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))

@@ -21,20 +21,10 @@ import torch
 
 from configs.files import write_text
 from configs.typed import setting
+from envs.tweezers.opening_controller import OpeningPController
 from envs.tweezers.tool_env import ToolOpeningEnv
 from policies.policy_file import load_policy_file, save_policy_file
 from policies.replay_seeding import seed_replay
-
-
-class OpeningPController:
-    """action = clip(gain * (opening - goal)) on every finger joint: too open -> flex more."""
-
-    def __init__(self, gain: float = 5.0):
-        self.gain = gain
-
-    def __call__(self, obs: dict) -> np.ndarray:
-        err = float(obs["achieved_goal"][0] - obs["desired_goal"][0])
-        return np.full(6, np.clip(self.gain * err, -1.0, 1.0), dtype=np.float32)
 
 
 def evaluate_low_level(policy, goals: np.ndarray, seed: int = 1000, env: ToolOpeningEnv | None = None) -> dict:

@@ -3,7 +3,8 @@ import numpy as np
 
 from configs.typed import compose
 from envs.tweezers.scene import ObjectSpec
-from policies.affordance import AffordanceConfig, openings_for, tool_calibration, train_affordance
+from envs.tweezers.tool_geometry import openings_for, tool_calibration
+from policies.affordance import AffordanceConfig, train_affordance
 
 
 def test_openings_grow_with_the_object_and_too_big_objects_do_not_fit():

@@ -138,7 +138,7 @@ def test_nan_action_holds_and_absolute_mapping_inverts():
 def test_metaworld_observation_is_rebuilt_exactly_from_topic_values():
     """The 39-d vector assembled from EE/gripper/object/goal 'topics' equals Meta-World's own."""
     from envs.rl_task import RLTask
-    from policies.scripted_expert import ScriptedExpert
+    from envs.scripted_expert import ScriptedExpert
 
     env = RLTask("drawer-close-v3", (), 64, 30)
     obs, _ = env.reset(seed=3)

@@ -99,10 +99,10 @@ def _cli(*args, cwd):
 
 
 @pytest.mark.parametrize("module, entry, prog, override, message", [
-    ("grm.cli.rl", "main", "grm-rl", "episodes=-3", "episodes=-3: must be >= 1"),
-    ("grm.cli.rl", "main", "grm-rl", "reward=banana", "reward='banana': must be one of sparse, env_dense"),
-    ("grm.cli.rl", "main", "grm-rl", "sac.learning_rate=banana", "could not be converted to Float (key: sac.learning_rate)"),
-    ("grm.cli.rl", "main", "grm-rl", "mesh_kep=1", "Key 'mesh_kep' not in 'RLConfig'"),
+    ("policies.cli_rl", "main", "grm-rl", "episodes=-3", "episodes=-3: must be >= 1"),
+    ("policies.cli_rl", "main", "grm-rl", "reward=banana", "reward='banana': must be one of sparse, env_dense"),
+    ("policies.cli_rl", "main", "grm-rl", "sac.learning_rate=banana", "could not be converted to Float (key: sac.learning_rate)"),
+    ("policies.cli_rl", "main", "grm-rl", "mesh_kep=1", "Key 'mesh_kep' not in 'RLConfig'"),
     ("grm.cli.collect", "main", "grm-collect", "episodes=-3", "episodes=-3: must be >= 0"),
     ("grm.cli.collect", "main", "grm-collect", "env.image_size=0", "env.image_size=0: must be >= 16"),
     ("grm.cli.train", "main", "grm-train", "steps=-3", "steps=-3: must be >= 1"),

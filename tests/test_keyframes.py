@@ -1,7 +1,7 @@
 """Keyframes come from expert phase changes, gripper flips and the first success."""
 import numpy as np
 
-from policies.scripted_expert import KeyframeRule, derive_keyframes
+from envs.scripted_expert import KeyframeRule, derive_keyframes
 
 
 def targets_with_jumps(T, jumps):

@@ -17,7 +17,7 @@ def test_closed_loop_through_the_bridge_matches_in_process(ros_domain, tmp_path)
     on the same placements: same successes, same episode lengths (+-1 for the done message)."""
     from hardware.deploy import deploy
     from policies.rl_run import run_episodes
-    from policies.scripted_expert import ScriptedExpert
+    from envs.scripted_expert import ScriptedExpert
 
     n, task = 4, "drawer-close-v3"
     result = deploy("configs/ros/sim_metaworld.yaml", tmp_path, episodes=n, loopback=True, domain_id=ros_domain,

@@ -5,8 +5,9 @@ import pytest
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from envs.rl_task import RLTask
-from grm.shaping import OraclePotential, ShapedRewardVecEnv, naive_reward, pbrs_reward
-from policies.scripted_expert import ScriptedExpert
+from envs.scripted_expert import ScriptedExpert
+from policies.oracle_progress import OracleProgress
+from policies.shaping import OraclePotential, ShapedRewardVecEnv, naive_reward, pbrs_reward
 
 GAMMA = 0.9
 
@@ -84,7 +85,7 @@ def run_episode(venv, policy, steps):
 @pytest.mark.parametrize("ending", ["terminated", "truncated"])
 def test_shaped_return_telescopes(ending):
     max_steps = 150 if ending == "terminated" else 25
-    venv = DummyVecEnv([lambda: RLTask("reach-v3", max_steps=max_steps, oracle=True)])
+    venv = DummyVecEnv([lambda: OracleProgress(RLTask("reach-v3", max_steps=max_steps), "reach-v3")])
     shaped_env = ShapedRewardVecEnv(venv, "oracle_pbrs", GAMMA, OraclePotential())
     shaped_env.seed(3)
     expert = ScriptedExpert("reach-v3")
@@ -130,7 +131,7 @@ def test_grm_task_reward_pays_exactly_when_phi_crosses_one_minus_delta(tiny_data
     from grm.dataset import list_episodes
     from grm.inference import RewardModel
     from grm.model import GRM, GRMConfig
-    from grm.shaping import GRMPotential
+    from policies.shaping import GRMPotential
 
     torch.manual_seed(0)
     cams = ["corner", "gripperPOV"]

@@ -5,7 +5,8 @@ from gymnasium.utils.env_checker import check_env
 
 from configs.typed import compose
 from envs.tweezers.tool_env import ToolOpeningEnv
-from policies.tool_low_level import LowLevelConfig, OpeningPController, evaluate_low_level, train_low_level
+from envs.tweezers.opening_controller import OpeningPController
+from policies.tool_low_level import LowLevelConfig, evaluate_low_level, train_low_level
 
 
 def test_env_follows_the_goal_api_and_rewards_are_relabelable():

@@ -195,7 +195,7 @@ def test_object_distributions_draw_only_objects_the_tool_can_straddle():
     rng = np.random.default_rng(0)
     wide = ObjectDistribution(("box",), (0.024, 0.026))
     spans = [wide.draw(rng)[0].extent_y() for _ in range(40)]
-    assert max(spans) < 0.0325  # the reach less clearance (policies.affordance.openings_for)
+    assert max(spans) < 0.0325  # the reach less clearance (envs.tweezers.tool_geometry.openings_for)
     assert straddles(ObjectSpec("box", 0.025)) and not straddles(ObjectSpec("box", 0.025, 1.3, np.pi / 4))
     with pytest.raises(ValueError, match="straddle none"):
         ObjectDistribution(("box",), (0.04, 0.05)).draw(rng)

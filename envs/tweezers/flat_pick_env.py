@@ -15,6 +15,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from envs.tweezers.opening_controller import OpeningPController
 from envs.tweezers.pick_env import PickHeuristic, TweezerPickEnv, opening_command
 from envs.tweezers.tool_env import FINGER_JOINTS
 
@@ -41,8 +42,6 @@ class FlatPickHeuristic:
     without feedback, and the low level's gain overshoots and rings then."""
 
     def __init__(self, env: FlatTweezerPickEnv, privileged: bool = False, gain: float = 1.2):
-        from policies.tool_low_level import OpeningPController
-
         self.env, self.high, self.fingers = env, PickHeuristic(env, privileged), OpeningPController(gain)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:

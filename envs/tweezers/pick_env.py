@@ -48,7 +48,9 @@ from envs.tweezers.scene import (
     place_tool_in_hand,
     step_holding,
 )
+from envs.tweezers.opening_controller import OpeningPController
 from envs.tweezers.tool_env import FingerInterface
+from envs.tweezers.tool_geometry import openings_for
 
 ARM = ("ARTx", "ARTy", "ARTz")
 ARM_SIGN = np.array([-1.0, 1.0, 1.0])  # world (x, z, y) per unit of ARTx, ARTy, ARTz
@@ -88,7 +90,6 @@ def straddles(obj: ObjectSpec) -> bool:
     """Whether the open tool spans the object with clearance on both sides (its approach opening
     exists): a box turned corner-on to the tips can be wider than the tweezers' 3.8 cm reach,
     and no policy picks that."""
-    from policies.affordance import openings_for
 
     return bool(np.isfinite(openings_for(obj.extent_y())[0]))
 
@@ -117,8 +118,6 @@ class TweezerPickEnv(gym.Env):
 
     def __init__(self, objects: ObjectDistribution = ObjectDistribution(), max_steps: int = 40,
                  low_level=None, affordance=None, low_steps: int = 5, frame_skip: int = 20):
-        from policies.tool_low_level import OpeningPController
-
         self.objects, self.max_steps, self.low_steps, self.frame_skip = objects, max_steps, low_steps, frame_skip
         self.low_level = low_level or OpeningPController()
         self.affordance = affordance  # callable(points (N, 3)) -> (approach, contact, extent), or None
@@ -246,8 +245,6 @@ class PickHeuristic:
         rest, approach and contact openings, how far the object has risen)."""
         env = self.env
         if self.privileged:
-            from policies.affordance import openings_for
-
             approach, contact = openings_for(env.obj.extent_y())
             p = env.data.body("object").xpos
             behind = np.array([p[0], p[1] - env.obj.extent_y() / 2 - BEHIND])

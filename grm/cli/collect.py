@@ -14,7 +14,7 @@ from configs.typed import ConfigError, command, setting
 from envs.tasks import resolve_tasks
 from grm.dataset.collect import EnvSettings, collect
 from grm.dataset.rollout import POST_SUCCESS, RolloutSettings
-from policies.scripted_expert import KeyframeRule
+from envs.scripted_expert import KeyframeRule
 
 log = logging.getLogger("grm-collect")
 

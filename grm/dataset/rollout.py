@@ -13,7 +13,7 @@ import numpy as np
 from envs.metaworld_env import MetaWorldTask
 from grm.dataset.episode_io import EpisodeData
 from grm.progress_labels import keyframe_progress, matched_progress, unfinished_cap
-from policies.scripted_expert import KeyframeRule, ScriptedExpert, WrongBehaviour, derive_keyframes
+from envs.scripted_expert import KeyframeRule, ScriptedExpert, WrongBehaviour, derive_keyframes
 
 KINDS = ("expert", "noisy", "early_stop", "wrong", "reversed")
 POST_SUCCESS = ("expert", "retract")

@@ -80,7 +80,7 @@ class GRMPotential:
 
 
 class OraclePotential:
-    """Ground-truth progress that `RLTask(oracle=True)` puts in each info."""
+    """Ground-truth progress that `OracleProgress` (policies/oracle_progress.py) puts in each info."""
 
     def reset(self, env_ids: np.ndarray, infos: list[dict]) -> np.ndarray:
         return np.array([i["oracle_progress"] for i in infos], dtype=np.float32)
