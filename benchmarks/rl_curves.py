@@ -46,7 +46,7 @@ def reuse_sibling_work(task: str, mode: str, seed: int, out: Path) -> None:
     so seeding that cache from a sibling skips minutes of identical work and changes no result."""
     import shutil
 
-    from policies.rl_run import GRM_MODES
+    from policies.shaping import GRM_MODES
 
     if not (out / "demo").is_dir():  # GRM modes render the demo as the GRM sees; others as the env's default
         for episode in sorted((ROOT / task).glob(f"*-s*/demo/{task}/expert_0000.hdf5")):  # written atomically
@@ -104,7 +104,7 @@ def check_recipe(current: dict) -> None:
     """Refuse to mix runs of two recipes in one table: the grid spans sessions, defaults change.
 
     A change in the GRM's part is refused only while GRM-shaped runs (finished or partial) exist."""
-    from policies.rl_run import GRM_MODES
+    from policies.shaping import GRM_MODES
 
     path = KEPT / "recipe.json"
     if path.is_file():

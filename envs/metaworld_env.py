@@ -82,14 +82,14 @@ class MetaWorldTask(gym.Env):
         state, _ = self._mw.reset()
         self._mw._freeze_rand_vec = True
         self._steps = 0
-        return self._obs(state), {"success": False, "instruction": self.instruction}
+        return self._obs(state), {"is_success": False, "instruction": self.instruction}
 
     def step(self, action):
         action = np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
         state, reward, _, _, info = self._mw.step(action)
         self._steps += 1
         info = dict(info)
-        info["success"] = bool(info.get("success", 0.0))
+        info["is_success"] = bool(info.pop("success", 0.0))  # the gymnasium-robotics / SB3 key, as every task here
         truncated = self._steps >= self.max_steps
         return self._obs(state), float(reward), False, truncated, info
 

@@ -48,6 +48,6 @@ class RLTask(gym.Wrapper):
     def step(self, action):
         obs, reward, _, truncated, info = self.env.step(action)
         info["env_reward"] = float(reward)
-        terminated = bool(info["success"]) and self.terminate_on_success
+        terminated = bool(info["is_success"]) and self.terminate_on_success
         state, info = self._pack(obs, info)
-        return state, float(info["success"]), terminated, truncated and not terminated, info
+        return state, float(info["is_success"]), terminated, truncated and not terminated, info

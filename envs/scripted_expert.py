@@ -55,7 +55,7 @@ def expert_physics_states(task: str, seed: int, after: int = 10, max_steps: int 
     for t in range(max_steps):
         obs, _, _, truncated, info = env.step(expert.act(obs["state"])[0])
         states.append((env.data.qpos.copy(), env.data.qvel.copy()))
-        done_at = t if info.get("success") and done_at is None else done_at
+        done_at = t if info.get("is_success") and done_at is None else done_at
         if truncated or (done_at is not None and t >= done_at + after):
             break
     return env, states

@@ -165,24 +165,3 @@ def progress_from_embeddings(rm: RewardModel, z: torch.Tensor, perspective: str 
     for t in range(1, len(z)):
         out.append(tracker.step_embeddings(z[t:t + 1]).phi[0])
     return np.asarray(out, dtype=np.float32)
-
-
-class SuccessDetector:
-    """The GRM's own success signal where the environment has none (a real robot):
-    Phi >= 1 - delta for `hold` consecutive steps, so one over-confident frame is no success."""
-
-    def __init__(self, num_envs: int, delta: float = 0.05, hold: int = 3):
-        if not 0 < delta < 1 or hold < 1:
-            raise ValueError(f"need 0 < delta < 1 and hold >= 1, got delta={delta}, hold={hold}")
-        self.threshold, self.hold = 1.0 - delta, int(hold)
-        self.count = np.zeros(num_envs, dtype=np.int64)
-
-    def reset(self, env_ids: np.ndarray | None = None) -> None:
-        if env_ids is None:
-            self.count[:] = 0
-        else:
-            self.count[env_ids] = 0
-
-    def update(self, phi: np.ndarray) -> np.ndarray:
-        self.count = np.where(np.asarray(phi) >= self.threshold, self.count + 1, 0)
-        return self.count >= self.hold

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from grm.success import SUCCESS_DELTA, SUCCESS_HOLD, SuccessDetector
 from hardware.ros_common import declare, image_to_array, node_main
 
 PARAMS = {
@@ -23,8 +24,8 @@ PARAMS = {
     "rate_hz": 10.0,
     "perspective": "fused",
     "guard": False,
-    "success_delta": 0.05,
-    "success_hold": 3,
+    "success_delta": SUCCESS_DELTA,
+    "success_hold": SUCCESS_HOLD,
     "stale_s": 0.5,
     "progress_topic": "/grm/progress",
     "success_topic": "/grm/success",
@@ -39,7 +40,7 @@ class GRMMonitor:
         from std_msgs.msg import Bool, Float32
         from std_srvs.srv import Trigger
 
-        from grm.inference import ProgressTracker, RewardModel, SuccessDetector
+        from grm.inference import ProgressTracker, RewardModel
 
         self.node = node
         self.p = declare(node, PARAMS)

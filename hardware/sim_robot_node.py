@@ -68,7 +68,7 @@ class MetaWorldSim:
     def step(self) -> None:
         action = np.append(self.twist * self.profile.action_per_twist, self.grip)
         self.obs, _, _, _, info = self.env.step(action)
-        self.success = self.success or bool(info["success"])
+        self.success = self.success or bool(info["is_success"])
 
     def joint_state(self) -> tuple[list[str], list[float]]:
         g = self.profile.observation.gripper

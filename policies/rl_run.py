@@ -22,7 +22,7 @@ from typing import Optional
 import numpy as np
 import torch
 from stable_baselines3 import PPO, SAC
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from tqdm import tqdm
 
@@ -33,13 +33,15 @@ from envs.rl_task import RLTask
 from envs.tasks import MT50
 from grm.inference import PERSPECTIVES
 from grm.one_shot import AdaptationSettings, one_shot_config
-from policies.shaping import MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv, grm_success_reward, mode_reward
+from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
 from policies.demo_buffer import DemoMixReplayBuffer
 from policies.oracle_progress import OracleProgress
 from policies.policy_file import load_policy_file, load_replay_buffer, save_policy_file, save_replay_buffer
+from policies.run_callbacks import EpisodeBudget, EpisodeProgress, PeriodicCheckpoint, PeriodicEvaluation
+from policies.shaping import (GRM_MODES, MODES, REWARD_MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv,
+                              grm_success_rewards, mode_reward)
 
 log = logging.getLogger("grm-rl")
-GRM_MODES = ("grm_pbrs", "grm_naive")
 
 
 @dataclass
@@ -104,6 +106,7 @@ class RLConfig:
     max_steps: int = setting(ge=1)
     task_reward: str = setting(choices=("env", "grm"))
     success_delta: float = setting(gt=0, lt=1)
+    success_hold: int = setting(ge=1)
     terminate_on_success: bool = setting()
     reward_scale: float = setting(gt=0)
     n_envs: int = setting(ge=1)
@@ -165,7 +168,7 @@ def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
 def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,
                      scale: float = 1.0, reward_scale: float = 1.0,
                      terminate_on_success: bool = True, task_reward: str = "env",
-                     success_delta: float = 0.05) -> dict[str, np.ndarray]:
+                     success_delta: float = SUCCESS_DELTA, success_hold: int = SUCCESS_HOLD) -> dict[str, np.ndarray]:
     """The demo as (s, a, r, s', done), rewarded like the online data: up to its first success
     (a termination) or, when success does not terminate, every recorded step with r_task = the
     step's success (the frames kept after the first success show staying there pays)."""
@@ -182,11 +185,13 @@ def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="
         terminated = np.zeros(T, dtype=bool)
         terminated[-1] = terminate_on_success
         phi = None
-        if mode in ("grm_pbrs", "grm_naive", "oracle_pbrs"):
-            phi = ep.progress[: T + 1] if mode == "oracle_pbrs" else episode_progress(
-                rm, ep.frames(slice(0, T + 1), rm.cameras), perspective, guard)
+        source = REWARD_MODES[mode].potential
+        if source == "oracle":
+            phi = ep.progress[: T + 1]
+        elif source == "grm":
+            phi = episode_progress(rm, ep.frames(slice(0, T + 1), rm.cameras), perspective, guard)
         if task_reward == "grm":
-            r_task = grm_success_reward(phi[1:], success_delta)
+            r_task = grm_success_rewards(phi[1:], success_delta, success_hold)
         rewards = mode_reward(mode, r_task, ep.array("rewards")[:T], None if phi is None else phi[:-1],
                               None if phi is None else phi[1:], terminated, gamma, scale, reward_scale)
     return {"obs": state[:-1], "next_obs": state[1:], "actions": actions, "rewards": rewards,
@@ -195,7 +200,7 @@ def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="
 
 # ---------------------------------------------------------------- envs
 def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int):
-    oracle = cfg.reward == "oracle_pbrs"
+    oracle = REWARD_MODES[cfg.reward].potential == "oracle"
 
     def thunk():
         env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, terminate_on_success=cfg.terminate_on_success,
@@ -227,7 +232,7 @@ def run_episodes(act, task: str, max_steps: int, episodes: int, seed: int) -> li
             obs, _, terminated, truncated, info = env.step(act(obs))
             if terminated or truncated:
                 break
-        rows.append({"seed": episode_seed, "success": bool(info["success"]), "steps": t + 1})
+        rows.append({"seed": episode_seed, "success": bool(info["is_success"]), "steps": t + 1})
     env.close()
     return rows
 
@@ -239,37 +244,6 @@ def evaluate_policy(model, task: str, max_steps: int, episodes: int, seed: int) 
 
 
 # ---------------------------------------------------------------- training loop glue
-class RunCallback(BaseCallback):
-    """Counts episodes, evaluates, checkpoints atomically, stops at the episode budget."""
-
-    def __init__(self, cfg: RLConfig, state: dict, ckpt_dir: Path, bar: tqdm, wall):
-        super().__init__()
-        self.cfg, self.state, self.ckpt_dir, self.bar, self.wall = cfg, state, ckpt_dir, bar, wall
-
-    def _on_step(self) -> bool:
-        dones = self.locals["dones"]
-        infos = self.locals["infos"]
-        for done, info in zip(dones, infos):
-            if not done:
-                continue
-            self.state["episodes"] += 1
-            self.state["train_successes"].append(bool(info.get("success", False)))
-            self.bar.update(1)
-            ep = self.state["episodes"]
-            if ep % self.cfg.eval.every_episodes == 0:
-                rate = evaluate_policy(self.model, self.cfg.task, self.cfg.max_steps, self.cfg.eval.episodes,
-                                       seed=10_000 + ep)
-                self.state["curve"].append({"episodes": ep, "env_steps": int(self.num_timesteps), "success_rate": rate})
-                self.logger.record("eval/success_rate", rate)
-                recent = self.state["train_successes"][-self.cfg.eval.every_episodes:]
-                self.logger.record("train/success_rate", sum(recent) / len(recent))
-                self.logger.record("train/episodes", ep)
-                self.bar.set_postfix(success=f"{rate:.2f}")
-            if ep % self.cfg.checkpoint_every_episodes == 0:
-                save_run_checkpoint(self.model, self.state, self.ckpt_dir, self.wall())
-        return self.state["episodes"] < self.cfg.episodes
-
-
 def save_run_checkpoint(model, state: dict, ckpt_dir: Path, wall_s: float) -> None:
     """Model, replay buffer and bookkeeping; `wall_s`: the run's time so far, all segments."""
     ckpt_dir.mkdir(parents=True, exist_ok=True)
@@ -331,11 +305,11 @@ def run(cfg: RLConfig) -> dict:
     gamma = cfg.gamma
     venv = make_vec_env(cfg, cameras, image_size)
     potential = (GRMPotential(rm, cfg.n_envs, cfg.grm.perspective, cfg.grm.guard) if rm is not None
-                 else OraclePotential() if cfg.reward == "oracle_pbrs" else None)
+                 else OraclePotential() if REWARD_MODES[cfg.reward].potential == "oracle" else None)
     env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.grm.scale, cfg.reward_scale, cfg.task_reward,
-                             cfg.success_delta)
+                             cfg.success_delta, cfg.success_hold)
     demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.grm.perspective, cfg.grm.guard, cfg.grm.scale,
-                                  cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta) if cfg.algo == "sac" and cfg.demo.seed_buffer else None)
+                                  cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta, cfg.success_hold) if cfg.algo == "sac" and cfg.demo.seed_buffer else None)
 
     ckpt_dir = out / "checkpoints"
     state = {"episodes": 0, "curve": [], "train_successes": [], "wall_s": 0.0}
@@ -359,7 +333,17 @@ def run(cfg: RLConfig) -> dict:
     bar = tqdm(total=cfg.episodes, initial=state["episodes"], desc=f"{cfg.reward} {cfg.task}", unit="ep",
                disable=not cfg.progress)
     if state["episodes"] < cfg.episodes:
-        model.learn(total_timesteps=cfg.episodes * cfg.max_steps * 2, callback=RunCallback(cfg, state, ckpt_dir, bar, wall),
+        def evaluate(m, episode: int) -> float:
+            return evaluate_policy(m, cfg.task, cfg.max_steps, cfg.eval.episodes, seed=10_000 + episode)
+
+        def save(m) -> None:
+            save_run_checkpoint(m, state, ckpt_dir, wall())
+
+        callbacks = CallbackList([EpisodeBudget(state, cfg.episodes),
+                                  PeriodicEvaluation(state, cfg.eval.every_episodes, evaluate),
+                                  PeriodicCheckpoint(state, cfg.checkpoint_every_episodes, save),
+                                  EpisodeProgress(state, bar)])
+        model.learn(total_timesteps=cfg.episodes * cfg.max_steps * 2, callback=callbacks,
                     reset_num_timesteps=state["episodes"] == 0, tb_log_name="run")
         save_run_checkpoint(model, state, ckpt_dir, wall())
     bar.close()

@@ -13,13 +13,34 @@ step (`ShapedRewardVecEnv`); gamma must be the learner's own discount.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Optional, Protocol
 
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-MODES = ("sparse", "env_dense", "grm_pbrs", "grm_naive", "oracle_pbrs")
+from grm.success import SUCCESS_DELTA, SUCCESS_HOLD, SuccessDetector
+
 ENV_DENSE_SCALE = 0.1  # Meta-World rewards lie in [0, 10]
+
+
+@dataclass(frozen=True)
+class RewardMode:
+    """One way to reward a step: where its potential comes from and how it shapes."""
+    name: str
+    potential: Optional[str]  # "grm" (the frozen GRM's progress), "oracle" (ground truth) or None
+    shaping: str  # "none" (r_task), "env" (the simulator's dense reward), "pbrs" or "naive"
+
+
+REWARD_MODES = {m.name: m for m in (
+    RewardMode("sparse", None, "none"),
+    RewardMode("env_dense", None, "env"),
+    RewardMode("grm_pbrs", "grm", "pbrs"),
+    RewardMode("grm_naive", "grm", "naive"),
+    RewardMode("oracle_pbrs", "oracle", "pbrs"),
+)}
+MODES = tuple(REWARD_MODES)
+GRM_MODES = tuple(name for name, m in REWARD_MODES.items() if m.potential == "grm")
 
 
 def pbrs_reward(r_task: np.ndarray, phi: np.ndarray, phi_next: np.ndarray, terminated: np.ndarray, gamma: float) -> np.ndarray:
@@ -37,12 +58,13 @@ def mode_reward(mode: str, r_task: np.ndarray, env_reward: np.ndarray | None, ph
     """The reward of `mode` for a batch of transitions: online steps and demo transitions
     both go through here, so the two halves of a SAC batch mean the same thing.
     `scale` weighs the shaping term against r_task; `reward_scale` multiplies the whole reward."""
-    if mode == "sparse":
+    shaping = REWARD_MODES[mode].shaping
+    if shaping == "none":
         reward = r_task
-    elif mode == "env_dense":
+    elif shaping == "env":
         reward = ENV_DENSE_SCALE * np.asarray(env_reward, dtype=np.float32)
     else:
-        shaped = (naive_reward(r_task, phi, phi_next) if mode == "grm_naive"
+        shaped = (naive_reward(r_task, phi, phi_next) if shaping == "naive"
                   else pbrs_reward(r_task, phi, phi_next, terminated, gamma))
         reward = r_task + scale * (shaped - r_task)
     return (reward_scale * np.asarray(reward)).astype(np.float32)
@@ -51,9 +73,11 @@ def mode_reward(mode: str, r_task: np.ndarray, env_reward: np.ndarray | None, ph
 TASK_REWARDS = ("env", "grm")
 
 
-def grm_success_reward(phi_next: np.ndarray, delta: float = 0.05) -> np.ndarray:
-    """r_task from the GRM alone: 1 where Phi(s') >= 1 - delta (docs/method.md: the real-robot case)."""
-    return (np.asarray(phi_next) >= 1.0 - delta).astype(np.float32)
+def grm_success_rewards(phis: np.ndarray, delta: float = SUCCESS_DELTA, hold: int = SUCCESS_HOLD) -> np.ndarray:
+    """r_task from the GRM alone along one episode's Phi(s_1..s_T): the ROS monitor's success
+    detector (docs/method.md: the real-robot case), so training pays what the robot would call success."""
+    detector = SuccessDetector(1, delta, hold)
+    return np.array([detector.update(np.array([p]))[0] for p in phis], dtype=np.float32)
 
 
 class Potential(Protocol):
@@ -93,16 +117,17 @@ class ShapedRewardVecEnv(VecEnvWrapper):
     """Replaces the reward of a VecEnv of `RLTask`s by the chosen mode's reward."""
 
     def __init__(self, venv: VecEnv, mode: str, gamma: float, potential: Potential | None = None, scale: float = 1.0,
-                 reward_scale: float = 1.0, task_reward: str = "env", success_delta: float = 0.05):
+                 reward_scale: float = 1.0, task_reward: str = "env", success_delta: float = SUCCESS_DELTA,
+                 success_hold: int = SUCCESS_HOLD):
         """scale weighs the shaping term against r_task; reward_scale multiplies the whole reward
         (any positive factor leaves the optimal policy unchanged; SAC needs rewards well above its
         entropy bonus, so per-step shaping of ~0.01 is scaled up). task_reward: r_task is the
-        environment's success ("env") or the GRM's own, Phi(s') >= 1 - success_delta ("grm": the
-        real-robot case, where no success sensor exists)."""
+        environment's success ("env") or the GRM's own, Phi(s') >= 1 - success_delta for
+        success_hold steps ("grm": the real-robot case, where no success sensor exists)."""
         super().__init__(venv)
         if mode not in MODES:
             raise ValueError(f"unknown reward mode {mode!r}; valid: {', '.join(MODES)}")
-        if mode in ("grm_pbrs", "grm_naive", "oracle_pbrs") and potential is None:
+        if REWARD_MODES[mode].potential and potential is None:
             raise ValueError(f"reward mode {mode} needs a potential")
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"gamma must be in (0, 1], got {gamma}")
@@ -114,11 +139,14 @@ class ShapedRewardVecEnv(VecEnvWrapper):
             raise ValueError(f"task_reward must be one of {TASK_REWARDS}, got {task_reward!r}")
         if task_reward == "grm" and not isinstance(potential, GRMPotential):
             raise ValueError("task_reward=grm needs the GRM potential (a grm_* reward mode)")
-        self.task_reward, self.success_delta = task_reward, float(success_delta)
+        self.task_reward = task_reward
+        self.success = SuccessDetector(self.num_envs, success_delta, success_hold) if task_reward == "grm" else None
         self.phi = np.zeros(self.num_envs, dtype=np.float32)
 
     def reset(self):
         obs = self.venv.reset()
+        if self.success is not None:
+            self.success.reset()
         if self.potential is not None:
             self.phi = self.potential.reset(np.arange(self.num_envs), list(self.venv.reset_infos)).astype(np.float32)
         for info in self.venv.reset_infos:
@@ -130,8 +158,8 @@ class ShapedRewardVecEnv(VecEnvWrapper):
         terminated = np.array([d and not i.get("TimeLimit.truncated", False) for d, i in zip(dones, infos)])
         env_reward = np.array([i["env_reward"] for i in infos], dtype=np.float32) if self.mode == "env_dense" else None
         phi_next = self.potential.step(infos) if self.potential is not None else None
-        if self.task_reward == "grm":
-            r_task = grm_success_reward(phi_next, self.success_delta)
+        if self.success is not None:
+            r_task = self.success.update(phi_next).astype(np.float32)
         reward = mode_reward(self.mode, r_task, env_reward, self.phi, phi_next, terminated, self.gamma, self.scale,
                              self.reward_scale)
         if phi_next is not None:
@@ -141,6 +169,8 @@ class ShapedRewardVecEnv(VecEnvWrapper):
             done_ids = np.nonzero(dones)[0]
             if len(done_ids):  # auto-reset happened: the next episode's first frame starts a new potential
                 self.phi[done_ids] = self.potential.reset(done_ids, [self.venv.reset_infos[i] for i in done_ids])
+                if self.success is not None:
+                    self.success.reset(done_ids)
         for info in infos:
             info.pop("pixels", None)
         for info in self.venv.reset_infos:

@@ -93,8 +93,8 @@ def test_shaped_return_telescopes(ending):
     T = len(rewards)
     last = infos[-1]
     truncated = last.get("TimeLimit.truncated", False)
-    assert truncated == (ending == "truncated") and (last["success"] == (ending == "terminated"))
-    r_task = np.array([float(i["success"]) for i in infos])
+    assert truncated == (ending == "truncated") and (last["is_success"] == (ending == "terminated"))
+    r_task = np.array([float(i["is_success"]) for i in infos])
     disc = GAMMA ** np.arange(T)
     phi_T = last["phi"]
     tail = 0.0 if ending == "terminated" else GAMMA**T * phi_T  # truncation: Phi(s_T) is NOT zeroed
@@ -112,8 +112,19 @@ def test_bad_mode_and_gamma_are_refused():
         ShapedRewardVecEnv(venv, "sparse", 1.5)
 
 
+def test_training_and_the_robot_call_success_alike():
+    """grm-rl's task_reward=grm and the ROS monitor share the detector and its settings."""
+    from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
+    from hardware.grm_monitor_node import PARAMS
+    from policies.rl_run import compose_rl
+
+    cfg = compose_rl()
+    assert (cfg.success_delta, cfg.success_hold) == (SUCCESS_DELTA, SUCCESS_HOLD)
+    assert (PARAMS["success_delta"], PARAMS["success_hold"]) == (SUCCESS_DELTA, SUCCESS_HOLD)
+
+
 def test_grm_success_needs_phi_above_one_minus_delta_for_hold_steps():
-    from grm.inference import SuccessDetector
+    from grm.success import SuccessDetector
 
     det = SuccessDetector(2, delta=0.05, hold=3)
     seq = [[0.96, 0.99], [0.97, 0.90], [0.98, 0.99], [0.94, 0.99]]
@@ -124,8 +135,10 @@ def test_grm_success_needs_phi_above_one_minus_delta_for_hold_steps():
         SuccessDetector(1, delta=0.0)
 
 
-def test_grm_task_reward_pays_exactly_when_phi_crosses_one_minus_delta(tiny_dataset):
-    """task_reward=grm (no success sensor): r_task = 1[Phi(s') >= 1 - delta], the rest is PBRS."""
+@pytest.mark.parametrize("hold", [1, 3])
+def test_grm_task_reward_pays_exactly_when_phi_holds_above_one_minus_delta(tiny_dataset, hold):
+    """task_reward=grm (no success sensor): r_task = 1 once Phi(s') >= 1 - delta for `hold`
+    consecutive steps (the ROS monitor's detector), the rest is PBRS."""
     import torch
 
     from grm.dataset import list_episodes
@@ -139,7 +152,8 @@ def test_grm_task_reward_pays_exactly_when_phi_crosses_one_minus_delta(tiny_data
     rm.set_reference_from_episode(next(p for p in list_episodes(tiny_dataset, ["reach-v3"]) if "expert" in p.name))
     def rollout(delta):
         venv = DummyVecEnv([lambda: RLTask("reach-v3", cams, 32, 30, terminate_on_success=False)])
-        env = ShapedRewardVecEnv(venv, "grm_pbrs", 0.99, GRMPotential(rm, 1), task_reward="grm", success_delta=delta)
+        env = ShapedRewardVecEnv(venv, "grm_pbrs", 0.99, GRMPotential(rm, 1), task_reward="grm", success_delta=delta,
+                                 success_hold=hold)
         env.seed(0)
         env.reset()
         phi, out = float(env.phi[0]), []
@@ -151,10 +165,11 @@ def test_grm_task_reward_pays_exactly_when_phi_crosses_one_minus_delta(tiny_data
 
     first, venv = rollout(0.05)
     delta = 1 - float(np.median([p for _, p, _ in first]))  # an untrained GRM: a bar that splits the episode
-    paid = []
+    paid, above = [], 0
     for phi, phi_next, reward in rollout(delta)[0]:
+        above = above + 1 if phi_next >= 1 - delta else 0
         r_task = reward - (0.99 * phi_next - phi)
-        assert r_task == pytest.approx(float(phi_next >= 1 - delta), abs=1e-5)
+        assert r_task == pytest.approx(float(above >= hold), abs=1e-5)
         paid.append(r_task > 0.5)
     assert any(paid) and not all(paid), "the test should see both outcomes"
     with pytest.raises(ValueError, match="GRM potential"):

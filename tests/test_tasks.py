@@ -16,7 +16,7 @@ def run_expert(env: MetaWorldTask, seed: int) -> bool:
     for _ in range(env.max_steps):
         obs, _, terminated, truncated, info = env.step(expert.act(obs["state"])[0])
         assert not terminated, "Meta-World never terminates; the time limit is truncation"
-        if info["success"]:
+        if info["is_success"]:
             return True
         if truncated:
             return False

@@ -8,7 +8,7 @@ Layout of one file (robomimic's ``data/demo_<i>`` group, so its tools and h5py o
         actions      (T, 4)       float32
         rewards      (T,)         float32   Meta-World's dense reward
         dones        (T,)         uint8     1 on the last step
-        success      (T,)         uint8     info["success"] after each action
+        success      (T,)         uint8     info["is_success"] after each action
         states       (T+1, S)     float64   full MuJoCo physics state (exact restore)
         keyframes    (K,)         int64     sub-task boundaries, frame indices
         progress     (T+1,)       float32   ground-truth progress in [0, 1] (grm/progress_labels.py)

@@ -69,16 +69,16 @@ def _record(env: MetaWorldTask, seed: int, act: Callable[[int, np.ndarray], tupl
         else:
             action, target = act(t, obs["state"])
         obs, reward, _, truncated, info = env.step(action)
-        if retract and first_success is not None and not info["success"]:
+        if retract and first_success is not None and not info["is_success"]:
             break  # the retract undid the task (a carried object left the goal): end at the last done frame
         images.append(obs["pixels"])
         states.append(obs["state"])
         physics.append(env.physics_state())
         actions.append(action)
         rewards.append(reward)
-        success.append(info["success"])
+        success.append(info["is_success"])
         targets.append(target)
-        if info["success"] and first_success is None:
+        if info["is_success"] and first_success is None:
             first_success = t + 1
         if truncated or (stop_after_success is not None and first_success is not None
                          and t + 1 >= first_success + stop_after_success):
@@ -118,7 +118,7 @@ def expert_reference(state_env: MetaWorldTask, seed: int, max_steps: int, settin
         targets.append(target)
         grip.append(action[3])
         dirs.append(action[:3])
-        if info["success"]:
+        if info["is_success"]:
             n = t + 2
             tg = np.stack(targets) if all(x is not None for x in targets) else None
             kf = derive_keyframes(tg, np.asarray(grip), t + 1, n, settings.keyframes, directions=np.stack(dirs))
