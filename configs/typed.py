@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import importlib.resources
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -87,6 +88,8 @@ def check(obj) -> None:
     each other)."""
     leaves = [(k, v, m) for k, v, m in _fields(obj) if v is not None]
     for key, value, meta in leaves:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(key, value, "must be a finite number")
         if "choices" in meta:
             options = meta["choices"]() if callable(meta["choices"]) else meta["choices"]
             if value not in options:

@@ -1,4 +1,6 @@
 """Affordance labels from the tool's own calibration, and the encoder pipeline end to end."""
+import json
+
 import numpy as np
 
 from configs.typed import compose
@@ -22,6 +24,9 @@ def test_encoder_trains_on_rendered_clouds_and_reports_held_out_splits(tmp_path)
     cfg = compose("tool_affordance", AffordanceConfig, [f"out={tmp_path}", "n_train=6", "n_test=3", "n_points=64",
                                                         "epochs=3", "progress=false"])
     report = train_affordance(cfg)
-    for split in ("train", "val", "held_out_shapes", "held_out_sizes"):
-        assert np.isfinite(report[split]["extent_mae_mm"]) and 0 <= report[split]["within_tolerance"] <= 1
-    assert (tmp_path / "affordance.pt").is_file() and (tmp_path / "report.json").is_file()
+    for split, size in (("train", 6), ("val", 3), ("held_out_shapes", 3), ("held_out_sizes", 3)):
+        r = report[split]
+        graspable = r["within_tolerance"] * r["n"]  # a share of the split's graspable objects
+        assert np.isfinite(r["extent_mae_mm"]) and 0 < r["n"] <= size and abs(graspable - round(graspable)) < 1e-9
+    assert (tmp_path / "affordance.pt").is_file()
+    assert json.loads((tmp_path / "report.json").read_text()) == json.loads(json.dumps(report))

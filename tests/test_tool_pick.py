@@ -25,7 +25,7 @@ def test_privileged_heuristic_picks_a_box_and_the_observation_is_what_a_robot_se
     env.close()
 
 
-def test_perceived_heuristic_picks_from_what_the_robot_sees():
+def test_perceived_heuristic_picks_from_what_the_robot_sees(tmp_path):
     """The demonstrator the learners copy reads only the anchor, the affordance estimate and the
     tracked rise; with an encoder that measures the cloud's extent it picks a small cylinder and
     a sphere (a shape it is never trained on)."""
@@ -34,7 +34,7 @@ def test_perceived_heuristic_picks_from_what_the_robot_sees():
     from policies.affordance import PointNet
     from policies.tool_high_level import load_affordance
 
-    path = "/tmp/_extent_pointnet.pt"
+    path = tmp_path / "extent_pointnet.pt"
     torch.save(_extent_measuring_pointnet(PointNet).state_dict(), path)
     for shape, width in (("cylinder", 0.012), ("sphere", 0.018)):
         env = TweezerPickEnv(ObjectDistribution((shape,), (width, width + 0.001)), affordance=load_affordance(path))
