@@ -66,6 +66,8 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
                     idx = _subsample(end, count)
                     vocs[name] = voc(pred[:end] if count is None else progress_from_embeddings(rm, z[idx], perspective, guard))
             scores.append(EpisodeScore(path.name, ep.kind, success, float(truth[-1]), pred, vocs))
+    if not scores:
+        raise ValueError(f"{root / task} holds no episode besides the reference {reference}: nothing to score")
     pos = [s.pred[-1] for s in scores if s.success]
     neg = [s.pred[-1] for s in scores if not s.success]
     final_pred = np.array([s.pred[-1] for s in scores])
@@ -125,6 +127,8 @@ def evaluate(rm: RewardModel, root: str | Path, tasks: list[str] | None, referen
              perspective: str = "fused", guard: bool = False, plots: bool = True, cache: dict | None = None) -> dict:
     root = Path(root)
     tasks = tasks or sorted({p.parent.name for p in list_episodes(root)})
+    if not tasks:
+        raise ValueError(f"dataset {root} holds no episodes; collect some with grm-collect")
     per_task, all_scores = {}, {}
     for task in tasks:
         per_task[task], all_scores[task] = score_task(rm, root, task, reference, perspective, guard, cache)

@@ -158,3 +158,23 @@ def test_learned_settings_leave_out_bookkeeping():
     assert "sac.learning_rate" in learned and "grm.adaptation.sampler.post_success_share" in learned and "mesh_keep" in learned
     assert not {"episodes", "out", "progress", "eval.video", "threads"} & set(learned)
     assert all(dataclasses.is_dataclass(x) is False for x in learned.values())
+
+
+def test_grm_eval_refuses_a_dataset_without_episodes_instead_of_writing_nan(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "dataset.json").write_text("{}")
+    out = tmp_path / "out"
+    proc = _cli("grm.cli.eval", "main", "grm-eval", f"dataset={empty}", f"out={out}", cwd=tmp_path)
+    assert proc.returncode == 2 and "holds no episodes" in proc.stderr and not out.exists()
+
+
+def test_grm_train_refuses_to_resume_a_run_with_another_learning_rate(tiny_dataset, tmp_path):
+    from grm.train import TrainConfig, train
+
+    base = [f"datasets=[{tiny_dataset}]", f"out={tmp_path / 'r'}", "steps=1", "batch_size=2", "progress=false",
+            "model.width=8", "model.embed_dim=32", "threads=1"]
+    train(compose("train", TrainConfig, base))
+    with pytest.raises(ConfigError, match=r"lr=0.0003 -> 0.001.*resume=false"):
+        train(compose("train", TrainConfig, [*base, "lr=1e-3"]))
+    train(compose("train", TrainConfig, [*base, "lr=1e-3", "resume=false"]))  # asked for: starts over
