@@ -27,7 +27,7 @@ from envs.tasks import HELD_OUT
 from grm.evaluate import METRICS, evaluate, summarize
 from grm.inference import RewardModel
 from grm.one_shot import AdaptConfig, one_shot_config
-from grm.train import train
+from grm.train import RunBookkeeping, train
 
 OUT = Path("benchmarks/results/grm_heldout")  # plots (committed)
 ADAPTED = Path("runs/heldout-adapt")  # adapted checkpoints (a cache, not committed)
@@ -39,8 +39,8 @@ def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
     model shipped under the same name, a recollected demo) adapts afresh instead of reusing
     stale checkpoints."""
     settings = compose("adapt", AdaptConfig, [f"checkpoint={checkpoint}", f"demo={demo}", f"steps={steps}"])
-    cfg = one_shot_config(demo, "", checkpoint, settings, seed=settings.seed, keyframes=None, log_every=50,
-                          ckpt_every=steps, resume=True, threads=settings.threads, progress=False)
+    bookkeeping = RunBookkeeping(log_every=50, ckpt_every=steps, resume=True, threads=settings.threads, progress=False)
+    cfg = one_shot_config(demo, "", checkpoint, settings, settings.seed, None, bookkeeping)
     content = [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in (checkpoint, demo)]
     learned = {k: v for k, v in learned_settings(cfg).items() if k not in ("datasets", "init")}  # bytes: content
     key = hashlib.sha1(json.dumps([learned, content], sort_keys=True).encode()).hexdigest()[:8]

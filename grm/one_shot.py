@@ -5,13 +5,13 @@ read from that one file, so the held-out figures describe the GRM that RL actual
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
 from configs.typed import setting
 from grm.pair_sampler import SamplerConfig
-from grm.train import TrainConfig
+from grm.train import RunBookkeeping, TrainConfig
 
 
 @dataclass
@@ -27,26 +27,22 @@ class AdaptationSettings:
 
 
 @dataclass
-class AdaptConfig(AdaptationSettings):
+class AdaptConfig(AdaptationSettings, RunBookkeeping):
     """grm-adapt's settings (values: configs/adapt.yaml)."""
     checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
     demo: str = setting(path="episode file or folder")
     keyframes: Optional[list[int]] = setting()
     out: str = setting(resumable=True)
     seed: int = setting(ge=0)
-    log_every: int = setting(ge=1, resumable=True)
-    ckpt_every: int = setting(ge=1, resumable=True)
-    resume: bool = setting(resumable=True)
-    threads: Optional[int] = setting(ge=1, resumable=True)
-    progress: bool = setting(resumable=True)
 
 
 def one_shot_config(demo: str | Path, out: str | Path, checkpoint: str | Path, settings: AdaptationSettings,
-                    seed: int, keyframes: list[int] | None, log_every: int, ckpt_every: int, resume: bool,
-                    threads: int | None, progress: bool) -> TrainConfig:
+                    seed: int, keyframes: list[int] | None, bookkeeping: RunBookkeeping) -> TrainConfig:
     """The TrainConfig that adapts `checkpoint` on the one episode `demo` with `settings` (the
     model, its cameras and tasks come from the checkpoint and the demo)."""
-    learned = {k: v for k, v in asdict(settings).items() if k in AdaptationSettings.__dataclass_fields__}
+    def own(obj, cls) -> dict:
+        return {f.name: getattr(obj, f.name) for f in fields(cls)}
+
+    learned = {**own(settings, AdaptationSettings), "sampler": asdict(settings.sampler)}
     return TrainConfig(datasets=[str(demo)], out=str(out), init=str(checkpoint), tasks=None, cameras=None, model={},
-                       seed=seed, keyframes=keyframes, log_every=log_every, ckpt_every=ckpt_every, resume=resume,
-                       threads=threads, progress=progress, **learned)
+                       seed=seed, keyframes=keyframes, **learned, **own(bookkeeping, RunBookkeeping))

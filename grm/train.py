@@ -30,7 +30,17 @@ log = logging.getLogger("grm-train")
 
 
 @dataclass
-class TrainConfig:
+class RunBookkeeping:
+    """How a training run logs, checkpoints and resumes: nothing here changes what it learns."""
+    log_every: int = setting(ge=1, resumable=True)
+    ckpt_every: int = setting(ge=1, resumable=True)
+    resume: bool = setting(resumable=True)
+    threads: Optional[int] = setting(ge=1, resumable=True)
+    progress: bool = setting(resumable=True)
+
+
+@dataclass
+class TrainConfig(RunBookkeeping):
     """grm-train's settings (values: configs/train.yaml; `compose("train", TrainConfig, [...])` in
     code); adaptation builds one from its own settings (grm/one_shot.py)."""
     datasets: list[str] = setting(path="dataset folder or episode file (make one with grm-collect)")
@@ -45,11 +55,6 @@ class TrainConfig:
     weight_decay: float = setting(ge=0)
     warmup: int = setting(ge=0)
     grad_clip: float = setting(gt=0)
-    log_every: int = setting(ge=1, resumable=True)
-    ckpt_every: int = setting(ge=1, resumable=True)
-    resume: bool = setting(resumable=True)
-    threads: Optional[int] = setting(ge=1, resumable=True)
-    progress: bool = setting(resumable=True)
     model: dict[str, Any] = setting()
     sampler: dict[str, Any] = setting()
     keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo (adaptation)

@@ -156,13 +156,13 @@ def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
     """The GRM the run shapes with: one-shot adapted from the demo (cached in the run folder)."""
     if not cfg.grm.adapt:
         return Path(cfg.grm.checkpoint)
-    from grm.train import train
+    from grm.train import RunBookkeeping, train
 
     out = Path(cfg.out) / "grm_adapt"
     if (out / "grm.pt").is_file():
         return out / "grm.pt"
-    return train(one_shot_config(demo, out, cfg.grm.checkpoint, cfg.grm.adaptation, seed=cfg.seed, keyframes=None,
-                                 log_every=10, ckpt_every=50, resume=True, threads=None, progress=cfg.progress))
+    bookkeeping = RunBookkeeping(log_every=10, ckpt_every=50, resume=True, threads=None, progress=cfg.progress)
+    return train(one_shot_config(demo, out, cfg.grm.checkpoint, cfg.grm.adaptation, cfg.seed, None, bookkeeping))
 
 
 def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,

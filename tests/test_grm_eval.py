@@ -77,8 +77,7 @@ def test_grm_adapt_uses_the_shared_one_shot_settings_and_refuses_an_ambiguous_de
     demo = tiny_dataset / "drawer-close-v3" / "expert_0000.hdf5"
     settings = compose("adapt", AdaptConfig, [f"demo={demo}", "steps=7"])
     assert settings.sampler.same_episode_reference == 1.0 and settings.sampler.post_success_share > 0
-    cfg = one_shot_config("demo.hdf5", "out", "grm.pt", settings, seed=0, keyframes=None, log_every=1, ckpt_every=1,
-                          resume=True, threads=None, progress=False)
+    cfg = one_shot_config("demo.hdf5", "out", "grm.pt", settings, 0, None, settings)
     assert cfg.steps == 7 and cfg.lr == settings.lr and cfg.sampler == asdict(settings.sampler)
     adapt, rl = compose("adapt", AdaptConfig, [f"demo={demo}"]), compose_rl().grm.adaptation
     assert all(getattr(rl, k) == getattr(adapt, k) for k in rl.__dataclass_fields__)  # one source

@@ -27,9 +27,7 @@ def demo_file(demo: str) -> Path:
 
 
 def job(cfg: AdaptConfig) -> None:
-    path = train(one_shot_config(demo_file(cfg.demo), cfg.out, cfg.checkpoint, cfg, seed=cfg.seed,
-                                 keyframes=cfg.keyframes, log_every=cfg.log_every, ckpt_every=cfg.ckpt_every,
-                                 resume=cfg.resume, threads=cfg.threads, progress=cfg.progress))
+    path = train(one_shot_config(demo_file(cfg.demo), cfg.out, cfg.checkpoint, cfg, cfg.seed, cfg.keyframes, cfg))
     print(f"wrote {path}")
 
 
