@@ -178,3 +178,30 @@ def test_grm_train_refuses_to_resume_a_run_with_another_learning_rate(tiny_datas
     with pytest.raises(ConfigError, match=r"lr=0.0003 -> 0.001.*resume=false"):
         train(compose("train", TrainConfig, [*base, "lr=1e-3"]))
     train(compose("train", TrainConfig, [*base, "lr=1e-3", "resume=false"]))  # asked for: starts over
+
+
+COMMANDS = {  # console script -> (module, entry point)
+    "grm-collect": ("grm.cli.collect", "main"), "grm-train": ("grm.cli.train", "main"),
+    "grm-adapt": ("grm.cli.adapt", "main"), "grm-eval": ("grm.cli.eval", "main"), "grm-rl": ("policies.cli_rl", "main"),
+    "grm-deploy": ("hardware.cli", "deploy_main"), "grm-import-bag": ("hardware.cli", "import_bag_main"),
+    "tool-train-low": ("policies.cli_tool", "train_low_main"),
+    "tool-train-affordance": ("policies.cli_tool", "train_affordance_main"),
+    "tool-train-high": ("policies.cli_tool", "train_high_main"), "tool-video": ("policies.cli_tool", "video_main"),
+}
+
+
+def test_every_console_script_is_a_typed_command():
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    hydra_apps = {name: target for name, target in scripts.items() if not target.endswith("_node:main")}  # ROS nodes
+    assert {name: tuple(t.split(":")) for name, t in hydra_apps.items()} == COMMANDS
+
+
+@pytest.mark.parametrize("prog", sorted(COMMANDS))
+def test_every_command_composes_its_defaults_from_another_directory(prog, tmp_path):
+    """`--cfg job` from an empty folder: every default resolves (shipped files are package data)."""
+    module, entry = COMMANDS[prog]
+    proc = _cli(module, entry, prog, "--cfg", "job", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "out:" in proc.stdout and not any(tmp_path.iterdir())

@@ -44,7 +44,7 @@ class InputFeed:
         self.poses = {t: h.node.create_publisher(PoseStamped, t, 10)
                       for t in ("/ee_pose", "/objects/obj0/pose", "/objects/obj1/pose", "/goal_pose")}
         self.send_js = True
-        self.last_js = None
+        self.last_js = None  # header stamp (s) of the last JointState sent
         self.running = True
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
@@ -66,13 +66,20 @@ class InputFeed:
                 m.pose.orientation.w = 1.0
                 pub.publish(m)
             if self.send_js:
-                self.js.publish(self.joint_state())
-                self.last_js = time.monotonic()
+                msg = self.joint_state()
+                self.js.publish(msg)
+                self.last_js = _stamp(msg)
             time.sleep(0.01)
 
     def stop(self):
         self.running = False
         self.thread.join()
+
+
+def _stamp(msg) -> float:
+    """A message's header stamp in seconds: timing is judged by when a node published, not by when
+    a loaded test process got around to receiving it."""
+    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
 
 
 def _stats(h):
@@ -103,7 +110,7 @@ def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
         feed.send_js = False
         time.sleep(0.6)
         t_last = feed.last_js
-        after = [(t, m) for t, m in h.messages("/servo/twist") if t > t_last]
+        after = [(_stamp(m), m) for _, m in h.messages("/servo/twist") if _stamp(m) > t_last]
         zero = [t for t, m in after if m.twist.linear.x == m.twist.linear.y == m.twist.linear.z == 0.0]
         assert zero, "no hold command after JointState went silent"
         first_hold = zero[0]
@@ -130,16 +137,16 @@ def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
         # 3. e-stop: command output stops at once
         estop = h.node.create_publisher(Bool, "/estop", 10)
         time.sleep(0.3)
+        t_stop = h.node.get_clock().now().nanoseconds * 1e-9
         estop.publish(Bool(data=True))
-        t_stop = time.monotonic()
         time.sleep(0.5)
-        late = [t for t, _ in h.messages("/servo/twist") if t > t_stop + 0.03]
+        late = [_stamp(m) for _, m in h.messages("/servo/twist") if _stamp(m) > t_stop + 0.03]
         assert not late, f"{len(late)} commands after the e-stop"
         h.wait_for(lambda: _stats(h).get("state") == "estop", 5, nodes, "estop state")
         assert not h.call(Trigger, "/policy_node/start", Trigger.Request()).success  # refused while stopped
         assert h.call(SetBool, "/policy_node/estop", SetBool.Request(data=False)).success
         time.sleep(0.5)
-        assert not [t for t, _ in h.messages("/servo/twist") if t > t_stop + 0.03]  # release != restart
+        assert not [m for _, m in h.messages("/servo/twist") if _stamp(m) > t_stop + 0.03]  # release != restart
 
         # 4. restart, then a clean stop on SIGINT: the last command is a hold
         assert h.call(Trigger, "/policy_node/start", Trigger.Request()).success
