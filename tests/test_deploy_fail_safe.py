@@ -56,3 +56,53 @@ def test_unknown_node_parameters_are_refused_with_the_valid_ones():
 
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['polcy'\] for node policy_node; valid: .*'policy'"):
         load_params(ROOT / "configs/ros/sim_metaworld.yaml", {"policy_node": {"polcy": "x.zip"}})
+
+
+def test_a_killed_deploy_leaves_a_hold_as_the_last_command_and_a_renamed_joint_is_named(ros_domain, tmp_path):
+    """A policy node commanding the arm when grm-deploy is SIGKILLed: the kernel stops the node,
+    whose last command is a hold. Before that, a JointState missing a joint makes `start` name it."""
+    import yaml
+    from geometry_msgs.msg import TwistStamped
+    from std_srvs.srv import Trigger
+
+    from ros_harness import Harness
+    from test_ros_bridge import SAWYER_JOINTS, InputFeed
+
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"policy_node": {"ros__parameters": {
+        "profile": "sawyer_metaworld", "policy": "scripted:drawer-close-v3", "trigger": "timer"}}}))
+    cmd = [sys.executable, "-c", "from hardware.cli import deploy_main; deploy_main()", f"params={params}",
+           "loopback=true", f"domain_id={ros_domain}", f"out={tmp_path / 'run'}"]
+    deploy = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    h, feed = Harness(), None
+    try:
+        h.record(TwistStamped, "/servo/twist")
+        feed = InputFeed(h)
+        feed.send_js = False
+        renamed = SAWYER_JOINTS[:-1] + ["right_j6_renamed", "gripper_opening"]
+        deadline = time.monotonic() + 60
+        while True:  # the renamed joint is refused, and start says so
+            feed.js.publish(feed.joint_state(names=renamed))
+            reply = h.call(Trigger, "/policy_node/start", Trigger.Request())
+            if "lacks joint(s) ['right_j6']" in reply.message or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert not reply.success and "lacks joint(s) ['right_j6']" in reply.message, reply.message
+        feed.send_js = True
+        h.wait_for(lambda: h.call(Trigger, "/policy_node/start", Trigger.Request()).success, 30, what="a start")
+        h.wait_for(lambda: len(h.messages("/servo/twist")) > 20, 30, what="commands")
+        node = _children(deploy.pid)[0]
+        deploy.kill()  # SIGKILL: no clean-up in grm-deploy at all
+        deadline = time.monotonic() + 5
+        while _alive(node) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(node)
+        time.sleep(0.3)  # the last messages in flight
+        last = h.messages("/servo/twist")[-1][1].twist.linear
+        assert last.x == last.y == last.z == 0.0, last
+    finally:
+        if feed:
+            feed.stop()
+        h.close()
+        deploy.kill()
+        deploy.wait()
