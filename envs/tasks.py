@@ -86,6 +86,8 @@ def check_task(name: str) -> str:
 def resolve_tasks(spec: str | list[str] | tuple[str, ...]) -> list[str]:
     """Expand a task spec: one name, a list, or the groups 'mt50', 'pretrain', 'held_out'."""
     groups = {"mt50": MT50, "pretrain": PRETRAIN, "held_out": HELD_OUT}
+    if not isinstance(spec, (str, list, tuple)):
+        raise ValueError(f"a task spec is a name, a list of names or a group ({', '.join(groups)}), got {spec!r}")
     items = [spec] if isinstance(spec, str) else list(spec)
     out: list[str] = []
     for item in items:

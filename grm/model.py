@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from configs.typed import ConfigError, setting
+
 
 @dataclass(frozen=True)
 class GRMConfig:
@@ -27,6 +29,21 @@ class GRMConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class ModelSettings:
+    """The architecture choices grm-train takes (values: configs/model/grm.yaml); the number of
+    views and the image size come from the dataset."""
+    width: int = setting(ge=8)  # GroupNorm(8, .) needs a multiple of 8
+    embed_dim: int = setting(ge=8)
+    num_bins: int = setting(ge=3)
+    head: str = setting(choices=("bins", "regression"))
+    fusion: str = setting(choices=("attention", "mean"))
+
+    def check(self) -> None:
+        if self.width % 8:
+            raise ConfigError("model.width", self.width, "must be a multiple of 8 (GroupNorm groups)")
 
 
 def _conv(cin: int, cout: int, k: int, s: int) -> nn.Sequential:

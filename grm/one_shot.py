@@ -5,7 +5,7 @@ read from that one file, so the held-out figures describe the GRM that RL actual
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
@@ -43,6 +43,6 @@ def one_shot_config(demo: str | Path, out: str | Path, checkpoint: str | Path, s
     def own(obj, cls) -> dict:
         return {f.name: getattr(obj, f.name) for f in fields(cls)}
 
-    learned = {**own(settings, AdaptationSettings), "sampler": asdict(settings.sampler)}
-    return TrainConfig(datasets=[str(demo)], out=str(out), init=str(checkpoint), tasks=None, cameras=None, model={},
-                       seed=seed, keyframes=keyframes, **learned, **own(bookkeeping, RunBookkeeping))
+    return TrainConfig(datasets=[str(demo)], out=str(out), init=str(checkpoint), tasks=None, cameras=None, model=None,
+                       seed=seed, keyframes=keyframes, **own(settings, AdaptationSettings),
+                       **own(bookkeeping, RunBookkeeping))

@@ -23,7 +23,7 @@ from configs.typed import ConfigError, check, claim_run_folder, setting
 from envs.tasks import resolve_tasks
 from grm.checkpoint import load_model, read_checkpoint, save_checkpoint
 from grm.frame_store import FrameStore
-from grm.model import GRM, GRMConfig, hop_loss
+from grm.model import GRM, GRMConfig, ModelSettings, hop_loss
 from grm.pair_sampler import PairSampler, SamplerConfig
 
 log = logging.getLogger("grm-train")
@@ -55,13 +55,15 @@ class TrainConfig(RunBookkeeping):
     weight_decay: float = setting(ge=0)
     warmup: int = setting(ge=0)
     grad_clip: float = setting(gt=0)
-    model: dict[str, Any] = setting()
-    sampler: dict[str, Any] = setting()
+    model: Optional[ModelSettings] = setting()  # None: the architecture of `init`
+    sampler: SamplerConfig = setting()
     keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo (adaptation)
 
     def check(self) -> None:
         if not self.datasets:
             raise ConfigError("datasets", self.datasets, "needs at least one dataset folder or episode file")
+        if self.init is None and self.model is None:
+            raise ConfigError("model", None, "a new model needs its architecture (configs/model/grm.yaml)")
 
 
 def dataset_cameras(root: str | Path) -> list[str]:
@@ -118,7 +120,7 @@ def _train(cfg: TrainConfig) -> Path:
     store = FrameStore(cfg.datasets, cameras, tasks=tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes)
     if rank == 0 and world > 1:
         dist.barrier()
-    sampler = PairSampler(store, SamplerConfig(**cfg.sampler), cfg.seed)
+    sampler = PairSampler(store, cfg.sampler, cfg.seed)
 
     if cfg.init:
         model, init_cams, _ = load_model(cfg.init)
@@ -126,7 +128,7 @@ def _train(cfg: TrainConfig) -> Path:
             raise ValueError(f"init checkpoint was trained on cameras {init_cams}, but cameras={cameras}")
     else:
         torch.manual_seed(cfg.seed)  # same initial weights whatever the number of processes
-        model = GRM(GRMConfig(num_views=len(cameras), image_size=store.image_size, **cfg.model))
+        model = GRM(GRMConfig(num_views=len(cameras), image_size=store.image_size, **asdict(cfg.model)))
     if model.cfg.image_size != store.image_size:
         raise ValueError(f"model expects {model.cfg.image_size}px images, the dataset has {store.image_size}px")
     model.to(device).train()

@@ -68,8 +68,6 @@ def test_success_detection_reads_the_simulators_verdict_and_voc_only_demonstrati
 
 def test_grm_adapt_uses_the_shared_one_shot_settings_and_refuses_an_ambiguous_demo(tiny_dataset, tiny_grm, tmp_path):
     """grm-adapt, grm-rl and the held-out benchmark adapt with configs/adaptation/one_shot.yaml."""
-    from dataclasses import asdict
-
     from configs.typed import compose
     from grm.one_shot import AdaptConfig, one_shot_config
     from policies.rl_run import compose_rl
@@ -78,7 +76,7 @@ def test_grm_adapt_uses_the_shared_one_shot_settings_and_refuses_an_ambiguous_de
     settings = compose("adapt", AdaptConfig, [f"demo={demo}", "steps=7"])
     assert settings.sampler.same_episode_reference == 1.0 and settings.sampler.post_success_share > 0
     cfg = one_shot_config("demo.hdf5", "out", "grm.pt", settings, 0, None, settings)
-    assert cfg.steps == 7 and cfg.lr == settings.lr and cfg.sampler == asdict(settings.sampler)
+    assert cfg.steps == 7 and cfg.lr == settings.lr and cfg.sampler == settings.sampler
     adapt, rl = compose("adapt", AdaptConfig, [f"demo={demo}"]), compose_rl().grm.adaptation
     assert all(getattr(rl, k) == getattr(adapt, k) for k in rl.__dataclass_fields__)  # one source
 
