@@ -20,7 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from configs.files import write_text
+from configs.typed import package_path
 from hardware.deploy import deploy
+from hardware.policy_io import MetaWorldObservation
 from hardware.policy_loader import load_policy
 from hardware.profile import load_profile
 from policies.rl_run import run_episodes
@@ -29,7 +32,9 @@ OUT = Path(__file__).parent / "results" / "bridge_vs_inprocess.json"
 
 
 def in_process(policy_spec: str, task: str, episodes: int, max_steps: int, seed: int) -> list[dict]:
-    policy = load_policy(policy_spec, load_profile("sawyer_metaworld"), 39)
+    """The policy node's own loader and observation layout, acting on RLTask's state."""
+    profile = load_profile("sawyer_metaworld")
+    policy = load_policy(policy_spec, profile, MetaWorldObservation(profile))
     return run_episodes(lambda obs: policy(obs.astype(np.float64)), task, max_steps, episodes, seed)
 
 
@@ -48,8 +53,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         overrides = {"sim_robot": {"task": args.task, "seed": args.seed},
                      "policy_node": {"policy": args.policy, "max_steps": args.max_steps}}
-        bridged = deploy("configs/ros/sim_metaworld.yaml", tmp, episodes=args.episodes, overrides=overrides,
-                         loopback=True, domain_id=1 + os.getpid() % 100)["episodes"]
+        bridged = deploy(package_path("configs/ros/sim_metaworld.yaml"), tmp, episodes=args.episodes,
+                         overrides=overrides, loopback=True, domain_id=1 + os.getpid() % 100,
+                         progress=False)["episodes"]
     t2 = time.perf_counter()
     assert [e["seed"] for e in local] == [e["seed"] for e in bridged], "placement streams differ"
     agree = sum(a["success"] == b["success"] for a, b in zip(local, bridged))
@@ -70,7 +76,7 @@ def main() -> None:
     results = json.loads(out.read_text()) if out.is_file() else {"benchmark": "bridge_vs_inprocess", "rows": []}
     results["rows"] = [r for r in results["rows"] if (r["policy"], r["task"]) != (args.policy, args.task)] + [row]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
+    write_text(out, json.dumps(results, indent=2))
     print(f"wrote {out}")
 
 

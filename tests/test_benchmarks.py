@@ -1,0 +1,20 @@
+"""Benchmarks run on tiny budgets, through the same code path as their full runs, so the figures
+they published stay reproducible (a benchmark nothing runs rots)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_bridge_vs_inprocess_runs_and_writes_its_row(ros_domain, tmp_path):
+    out = tmp_path / "bridge.json"
+    proc = subprocess.run([sys.executable, "benchmarks/bridge_vs_inprocess.py", "--policy", "scripted:drawer-close-v3",
+                           "--episodes", "2", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "ROS_DOMAIN_ID": str(ros_domain)})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    row = json.loads(out.read_text())["rows"][-1]
+    assert row["episodes"] == 2 and row["episodes_agreeing"] == 2  # the expert: the same outcome both ways
+    assert row["success_in_process"] == row["success_bridge"] == 1.0
