@@ -45,7 +45,7 @@ def main() -> None:
     else:
         print(f"{args.checkpoint} not found: timing an untrained model of the default architecture")
         rm = RewardModel(GRM(GRMConfig()), ["corner", "topview", "gripperPOV"])
-    V, S = len(rm.cameras), rm.image_size
+    V, S = len(rm.inputs), rm.image_size
     rng = np.random.default_rng(0)
     rm.set_reference(rng.integers(0, 255, (V, S, S, 3), dtype=np.uint8), rng.integers(0, 255, (V, S, S, 3), dtype=np.uint8))
 
@@ -69,7 +69,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['envs']:>5}{r['grm_ms_per_batch']:>14.2f}{r['grm_ms_per_env_step']:>17.3f}"
               f"{r['policy_ms_per_batch']:>17.3f}{r['grm_over_policy']:>12.1f}")
-    result = {"checkpoint": args.checkpoint, "cameras": rm.cameras, "image_size": S, "threads": args.threads,
+    result = {"checkpoint": args.checkpoint, "cameras": rm.inputs, "image_size": S, "threads": args.threads,
               "rows": rows, "cpu_count": os.cpu_count(), "machine": platform.machine(), "torch": torch.__version__}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

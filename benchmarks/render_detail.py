@@ -44,7 +44,7 @@ def main() -> None:
             env, states = expert_physics_states(task, 100 + ep, after=10, max_steps=200)
             frames, phis = {}, {}
             for keep in keeps:
-                r = MultiViewRenderer(env.model, rm.cameras, rm.image_size, rm.image_size, mesh_keep=keep)
+                r = MultiViewRenderer(env.model, rm.inputs, rm.image_size, rm.image_size, mesh_keep=keep)
                 out, elapsed = [], 0.0
                 for qpos, qvel in states:
                     env.data.qpos[:], env.data.qvel[:] = qpos, qvel
@@ -74,7 +74,7 @@ def main() -> None:
         row["speedup"] = full_ms / row["ms"]
         print(f"{k:<10}{row['ms']:>10.1f}{row['speedup']:>10.2f}{row['pixel_diff']:>14.2f}{row['dphi_mean']:>13.4f}"
               f"{row['dphi_max']:>12.3f}{row['voc']:>8.3f}")
-    result = {"checkpoint": args.checkpoint, "cameras": rm.cameras, "image_size": rm.image_size, "tasks": args.tasks,
+    result = {"checkpoint": args.checkpoint, "cameras": rm.inputs, "image_size": rm.image_size, "tasks": args.tasks,
               "episodes_per_task": args.episodes, "by_keep": table}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

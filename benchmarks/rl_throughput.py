@@ -1,15 +1,20 @@
-"""Environment steps per second of the SAC loop: grm_pbrs (render + GRM per step) vs env_dense.
+"""Environment steps per second of grm-rl's SAC loop: the fused learner against SB3's SAC, in one run.
 
-    python benchmarks/rl_throughput.py [--steps 1500] [--mesh-keep 1.0 0.2]
+    python benchmarks/rl_throughput.py [--steps 1000] [--out benchmarks/results/rl_throughput.json]
 
-Both loops are the same `grm-rl` SAC setup (configs/rl.yaml's `sac` block: network, updates
-per env step, LayerNorm critics; learning started from step 200) on drawer-close-v3; only the
-reward differs. grm_pbrs uses
-the shipped GRM without adaptation (adaptation is a one-off cost, not a per-step one).
-They run one after the other in this process and are reported as a ratio. Rendering is most of
-the grm_pbrs cost on a CPU: `--mesh-keep` adds loops whose renderer draws decimated visual
-meshes (`mesh_keep` in configs/rl.yaml; what that does to the GRM: benchmarks/render_detail.py).
-Writes benchmarks/results/rl_throughput.json.
+Every loop is the `grm_pbrs` training loop of `grm-rl` on drawer-close-v3 (render three views,
+score them with the shipped GRM, shape, update) with configs/rl.yaml's `sac` block: the same
+networks (2 LayerNorm critics, 256x256) and the same 4 updates per environment step. They differ
+only in the learner and where the env steps:
+
+    sb3_sac        SB3's SAC, env in this process (the loop before the fused learner)
+    sac, dummy     the fused learner (policies/fused_sac.py), env in this process
+    sac            the fused learner with the env in a worker process (grm-rl's default):
+                   physics and rendering run on the other core while the updates run
+
+`speedup_vs_sb3` is sac over sb3_sac. One step's time is also broken into its parts, each timed
+alone: physics + rendering, GRM scoring, and 4 updates of each learner. The loops run one after
+the other in this process (compare the ratio, not the absolute rates: the machine is shared).
 """
 from __future__ import annotations
 
@@ -19,65 +24,114 @@ import os
 import platform
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from configs.files import write_text
+from envs.rl_task import RLTask
+from grm.inference import RewardModel
 from policies.rl_run import build_model, compose_rl, ensure_demo, make_vec_env
 from policies.shaping import GRMPotential, ShapedRewardVecEnv
 
+ROOT = Path(__file__).resolve().parents[1]
+LOOPS = {"sb3_sac": ["algo=sb3_sac", "vec_env=dummy", "sac.bf16=false", "sac.compile=false"],
+         "sac, dummy": ["algo=sac", "vec_env=dummy"],
+         "sac": ["algo=sac", "vec_env=subproc"]}
 
-SAC_OVERRIDES = ["sac.learning_starts=200", "sac.buffer_size=20000"]  # configs/rl.yaml's SAC, started early, small buffer
+
+def loop_rate(name: str, rm: RewardModel, steps: int, warmup: int, learning_starts: int, tmp: Path):
+    """Env steps/s of one training loop after `warmup` steps (imports, compile, first updates);
+    returns the rate and the trained model (for the update timing)."""
+    cfg = compose_rl("task=drawer-close-v3", "reward=grm_pbrs", f"out={tmp / 'run'}", "demo.seed_buffer=false",
+                     f"sac.learning_starts={learning_starts}", "sac.buffer_size=20000", *LOOPS[name])
+    venv = make_vec_env(cfg, rm.inputs, rm.image_size)
+    env = ShapedRewardVecEnv(venv, cfg.reward, cfg.sac.gamma, GRMPotential(rm, cfg.n_envs), cfg.grm.scale,
+                             cfg.reward_scale)
+    model = build_model(cfg, env, None, tmp / "tb")
+    model.learn(total_timesteps=warmup)
+    t0 = time.perf_counter()
+    model.learn(total_timesteps=steps, reset_num_timesteps=False)
+    rate = steps / (time.perf_counter() - t0)
+    env.close()
+    return rate, model, cfg
 
 
-def steps_per_s(mode: str, steps: int, checkpoint: str, n_envs: int, vec_env: str, mesh_keep: float = 1.0) -> float:
-    from grm.inference import RewardModel
-
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = compose_rl("task=drawer-close-v3", f"out={tmp}", f"reward={mode}", f"n_envs={n_envs}",
-                         f"vec_env={vec_env}", "demo.seed_buffer=false", f"mesh_keep={mesh_keep}", *SAC_OVERRIDES)
-        potential, cameras, size = None, [], 64
-        if mode == "grm_pbrs":
-            rm = RewardModel.load(checkpoint)
-            rm.set_reference_from_episode(ensure_demo(cfg, rm.cameras, rm.image_size))  # as grm-rl does
-            cameras, size = rm.cameras, rm.image_size
-            potential = GRMPotential(rm, n_envs)
-        venv = make_vec_env(cfg, cameras, size)
-        env = ShapedRewardVecEnv(venv, mode, cfg.sac.gamma, potential)
-        model = build_model(cfg, env, None, Path(tmp) / "tb")
-        model.learn(total_timesteps=300)  # warm-up: imports, first gradient steps
+def step_parts_ms(rm: RewardModel, mesh_keep: float, steps: int) -> dict[str, float]:
+    """Physics + rendering and GRM scoring of one env step, each timed alone (random actions)."""
+    env = RLTask("drawer-close-v3", rm.inputs, rm.image_size, 150, mesh_keep=mesh_keep)
+    potential = GRMPotential(rm, 1)
+    _, info = env.reset(seed=0)
+    potential.reset(np.array([0]), [info])
+    rng = np.random.default_rng(0)
+    t_env = t_grm = 0.0
+    for _ in range(steps):
         t0 = time.perf_counter()
-        model.learn(total_timesteps=steps, reset_num_timesteps=False)
-        rate = steps / (time.perf_counter() - t0)
-        env.close()
-    return rate
+        _, _, terminated, truncated, info = env.step(rng.uniform(-1, 1, 4).astype(np.float32))
+        t1 = time.perf_counter()
+        potential.step([info])
+        t_env, t_grm = t_env + t1 - t0, t_grm + time.perf_counter() - t1
+        if terminated or truncated:
+            _, info = env.reset()
+            potential.reset(np.array([0]), [info])
+    env.close()
+    return {"physics_and_render": 1e3 * t_env / steps, "grm": 1e3 * t_grm / steps}
+
+
+def update_ms(model, gradient_steps: int, batch_size: int, repeats: int) -> float:
+    """One env step's updates (`gradient_steps` of them), timed alone."""
+    train = model.update if hasattr(model, "update") else model.train
+    train(gradient_steps, batch_size)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        train(gradient_steps, batch_size)
+    return 1e3 * (time.perf_counter() - t0) / repeats
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--checkpoint", default="grm/pretrained/grm_mt40.pt")
-    ap.add_argument("--n-envs", type=int, default=1)
-    ap.add_argument("--vec-env", default="dummy")
-    ap.add_argument("--mesh-keep", type=float, nargs="+", default=[1.0, 0.2],
-                    help="grm_pbrs loops to run: share of visual-mesh faces rendered (1.0 = full meshes)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (grm-rl's `threads`)")
-    ap.add_argument("--out", default="benchmarks/results/rl_throughput.json")
+    ap.add_argument("--steps", type=int, default=1000, help="timed env steps per loop")
+    ap.add_argument("--warmup", type=int, default=400, help="untimed env steps first (updates start at --learning-starts)")
+    ap.add_argument("--learning-starts", type=int, default=200)
+    ap.add_argument("--part-steps", type=int, default=200, help="env steps and update repeats for the breakdown")
+    ap.add_argument("--checkpoint", default=str(ROOT / "grm/pretrained/grm_mt40.pt"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks/results/rl_throughput.json"))
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    dense = steps_per_s("env_dense", args.steps, args.checkpoint, args.n_envs, args.vec_env)
-    grm = {k: steps_per_s("grm_pbrs", args.steps, args.checkpoint, args.n_envs, args.vec_env, k) for k in args.mesh_keep}
-    result = {"env_dense_steps_per_s": round(dense, 1),
-              "grm_pbrs": [{"mesh_keep": k, "steps_per_s": round(v, 1), "ratio": round(v / dense, 3)} for k, v in grm.items()],
-              "sac": asdict(compose_rl(*SAC_OVERRIDES).sac), "threads": args.threads, "steps": args.steps, "n_envs": args.n_envs, "vec_env": args.vec_env,
-              "cpu_count": os.cpu_count(), "machine": platform.machine()}
-    print(f"{'loop':<26}{'env steps/s':>12}{'vs env_dense':>14}")
-    print(f"{'env_dense':<26}{dense:>12.1f}{1.0:>14.2f}")
-    for k, v in grm.items():
-        print(f"{f'grm_pbrs (mesh_keep {k})':<26}{v:>12.1f}{v / dense:>14.2f}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    if args.warmup <= args.learning_starts:
+        ap.error(f"--warmup ({args.warmup}) must exceed --learning-starts ({args.learning_starts}): "
+                 f"the timed steps must include updates")
+    torch.set_num_threads(1)
+    os.environ.setdefault("LP_NUM_THREADS", "1")  # as grm-rl's threads=1: one core for the learner, one for the env
+    rm = RewardModel.load(args.checkpoint)
+    rates, models = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        rm.set_reference_from_episode(ensure_demo(compose_rl(f"out={tmp}/demo"), rm.inputs, rm.image_size))
+        for name in LOOPS:
+            rates[name], models[name], cfg = loop_rate(name, rm, args.steps, args.warmup, args.learning_starts,
+                                                       Path(tmp) / name.replace(", ", "_"))
+            print(f"{name}: {rates[name]:.1f} env steps/s", flush=True)
+    sac = cfg.sac
+    parts = step_parts_ms(rm, cfg.mesh_keep, args.part_steps)
+    repeats = max(1, args.part_steps // 10)
+    parts["updates_sb3_sac"] = update_ms(models["sb3_sac"], sac.gradient_steps, sac.batch_size, repeats)
+    parts["updates_sac"] = update_ms(models["sac"], sac.gradient_steps, sac.batch_size, repeats)
+    result = {
+        "loops": [{"name": n, "env_steps_per_s": round(r, 1), "vs_sb3_sac": round(r / rates["sb3_sac"], 2)}
+                  for n, r in rates.items()],
+        "speedup_vs_sb3": round(rates["sac"] / rates["sb3_sac"], 2),
+        "step_parts_ms": {k: round(v, 2) for k, v in parts.items()},
+        "sac": {k: getattr(sac, k) for k in ("gradient_steps", "batch_size", "net_arch", "n_critics",
+                                            "critic_layer_norm", "bf16", "compile")},
+        "mesh_keep": cfg.mesh_keep, "steps": args.steps, "warmup": args.warmup,
+        "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
+    }
+    print(f"\n{'loop':<14}{'env steps/s':>12}{'vs sb3_sac':>12}")
+    for row in result["loops"]:
+        print(f"{row['name']:<14}{row['env_steps_per_s']:>12.1f}{row['vs_sb3_sac']:>12.2f}")
+    print("\none step, its parts timed alone (ms): " +
+          ", ".join(f"{k} {v:.1f}" for k, v in result["step_parts_ms"].items()))
+    write_text(Path(args.out), json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -54,7 +54,7 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
         with open_episode(path) as ep:
             key = (id(rm.model), str(path))
             if key not in cache:
-                cache[key] = rm.encode(ep.frames(slice(None), rm.cameras))
+                cache[key] = rm.encode(ep.frames(slice(None), rm.inputs))
             z = cache[key]
             truth = ep.progress
             success = ep.success  # the simulator's verdict, also when a wandering (`wrong`) run did the task
@@ -93,7 +93,13 @@ METRICS = ("voc_sparse", "voc_medium", "voc_dense", "success_auc", "preference_a
 
 
 def summarize(per_task: dict[str, dict]) -> dict[str, float]:
-    return {m: float(np.nanmean([r[m] for r in per_task.values()])) for m in METRICS}
+    """Mean over tasks of each metric, over the tasks where it is defined (success AUC needs
+    both successes and failures); NaN where it is defined for none."""
+    out = {}
+    for m in METRICS:
+        values = np.array([r[m] for r in per_task.values()], dtype=float)
+        out[m] = float(values[~np.isnan(values)].mean()) if (~np.isnan(values)).any() else float("nan")
+    return out
 
 
 def plot_task(task: str, scores: list[EpisodeScore], path: Path) -> None:
@@ -117,9 +123,15 @@ def plot_task(task: str, scores: list[EpisodeScore], path: Path) -> None:
 
 
 def format_table(per_task: dict[str, dict], mean: dict[str, float]) -> str:
+    def cell(v: float) -> str:
+        return f"{'n/a':>15}" if np.isnan(v) else f"{v:>15.3f}"
+
     head = f"{'task':<26}" + "".join(f"{m:>15}" for m in METRICS)
-    rows = [head] + [f"{t:<26}" + "".join(f"{r[m]:>15.3f}" for m in METRICS) for t, r in per_task.items()]
-    rows.append(f"{'MEAN':<26}" + "".join(f"{mean[m]:>15.3f}" for m in METRICS))
+    rows = [head] + [f"{t:<26}" + "".join(cell(r[m]) for m in METRICS) for t, r in per_task.items()]
+    rows.append(f"{'MEAN':<26}" + "".join(cell(mean[m]) for m in METRICS))
+    if np.isnan(mean["success_auc"]):
+        rows.append("n/a: success AUC, preference and Kendall tau need failed episodes beside the successes "
+                    "(grm-collect failures.early_stop=N failures.wrong=N)")
     return "\n".join(rows)
 
 

@@ -20,6 +20,7 @@ import torch
 
 from grm.checkpoint import load_model
 from grm.model import GRM
+from grm.view_slots import inputs, map_views, present, to_slots
 
 PERSPECTIVES = ("fused", "incremental", "forward", "backward")
 
@@ -27,33 +28,44 @@ PERSPECTIVES = ("fused", "incremental", "forward", "backward")
 class RewardModel:
     """A frozen GRM with its reference demo frames; deterministic (eval mode, no grad)."""
 
-    def __init__(self, model: GRM, cameras: list[str], device: str | torch.device = "cpu"):
+    def __init__(self, model: GRM, cameras: list[str | None], device: str | torch.device = "cpu"):
+        """`cameras`: the camera feeding each of the model's view slots (None: masked)."""
         self.model = model.eval().to(device)
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.cameras = list(cameras)
+        self.inputs = inputs(self.cameras)  # what callers pass, in this order
         self.device = torch.device(device)
         self.image_size = model.cfg.image_size
+        self._present = torch.from_numpy(present(self.cameras)).to(self.device)
         self._z_start: torch.Tensor | None = None
         self._z_goal: torch.Tensor | None = None
 
     @classmethod
-    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "RewardModel":
+    def load(cls, path: str | Path, device: str | torch.device = "cpu", available: list[str] | None = None,
+             views: dict | None = None) -> "RewardModel":
+        """`available`: the data's cameras, laid onto the checkpoint's views by name or by the
+        `views` mapping (grm/view_slots.py)."""
         model, cameras, _ = load_model(path)
+        if available is not None:
+            cameras = map_views(cameras, available, views)
         return cls(model, cameras, device)
 
     def _check(self, views: np.ndarray) -> None:
-        V, H, W = len(self.cameras), self.image_size, self.image_size
-        if views.ndim != 5 or views.shape[1:] != (V, H, W, 3):
-            raise ValueError(f"expected views of shape (B, {V}, {H}, {W}, 3) for cameras {self.cameras}, got {views.shape}")
+        V = len(self.inputs)
+        if views.ndim != 5 or views.shape[1] != V or views.shape[4] != 3:
+            raise ValueError(f"expected views of shape (B, {V}, H, W, 3) for cameras {self.inputs}, got {views.shape}")
 
     @torch.no_grad()
     def encode(self, views: np.ndarray, chunk: int = 256) -> torch.Tensor:
-        """(B, V, H, W, 3) uint8 -> (B, D) embeddings, in chunks to bound memory."""
+        """(B, len(inputs), H, W, 3) uint8 -> (B, D) embeddings, in chunks to bound memory."""
         views = np.asarray(views)
         self._check(views)
-        out = [self.model.encode(torch.from_numpy(np.ascontiguousarray(views[i:i + chunk])).to(self.device))
-               for i in range(0, len(views), chunk)]
+        mask = None if bool(self._present.all()) else self._present
+        out = []
+        for i in range(0, len(views), chunk):
+            x = torch.from_numpy(np.ascontiguousarray(to_slots(views[i:i + chunk], self.cameras))).to(self.device)
+            out.append(self.model.encode(x, None if mask is None else mask.expand(len(x), -1)))
         return torch.cat(out)
 
     def set_reference(self, start_views: np.ndarray, goal_views: np.ndarray) -> None:
@@ -68,10 +80,11 @@ class RewardModel:
         with open_episode(path) as ep:
             if not ep.success:
                 raise ValueError(f"{path} is not a successful episode; its last frame is no goal")
-            missing = [c for c in self.cameras if c not in ep.cameras]
+            missing = [c for c in self.inputs if c not in ep.cameras]
             if missing:
-                raise ValueError(f"{path} lacks camera(s) {missing} the GRM was trained on ({self.cameras})")
-            self.set_reference(ep.frames(0, self.cameras), ep.frames(int(ep.keyframes[-1]), self.cameras))
+                raise ValueError(f"{path} lacks camera(s) {missing} the GRM reads ({self.inputs}); it has "
+                                 f"{ep.cameras}: map them with views= (grm/view_slots.py)")
+            self.set_reference(ep.frames(0, self.inputs), ep.frames(int(ep.keyframes[-1]), self.inputs))
 
     @property
     def z_goal(self) -> torch.Tensor:

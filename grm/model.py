@@ -81,14 +81,18 @@ class GRM(nn.Module):
         self.register_buffer("bin_centers", torch.linspace(-1.0, 1.0, cfg.num_bins), persistent=False)
 
     def encode(self, views: torch.Tensor, view_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """views: (B, V, H, W, 3) uint8 (or float 0..255) -> (B, D) observation embedding.
+        """views: (B, V, H, W, 3) uint8 (or float 0..255), any H x W -> (B, D) observation embedding.
 
         view_mask (B, V) bool marks views that are present (view dropout / missing cameras).
         """
         B, V, H, W, _ = views.shape
         if V != self.cfg.num_views:
             raise ValueError(f"model expects {self.cfg.num_views} views, got {V}")
-        x = views.reshape(B * V, H, W, 3).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+        x = views.reshape(B * V, H, W, 3).permute(0, 3, 1, 2).float()
+        size = self.cfg.image_size
+        if (H, W) != (size, size):  # frames of any size (a dataset at 96 px, a robot's camera): resized here
+            x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        x = x.div(127.5).sub(1.0)
         tokens = self.encoder(x).reshape(B, V, -1) + self.view_embed
         if view_mask is None:
             view_mask = torch.ones(B, V, dtype=torch.bool, device=views.device)

@@ -32,17 +32,20 @@ class AdaptConfig(AdaptationSettings, RunBookkeeping):
     checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
     demo: str = setting(path="episode file or folder")
     keyframes: Optional[list[int]] = setting()
+    views: Optional[dict[str, Optional[str]]] = setting()
     out: str = setting(resumable=True)
     seed: int = setting(ge=0)
 
 
 def one_shot_config(demo: str | Path, out: str | Path, checkpoint: str | Path, settings: AdaptationSettings,
-                    seed: int, keyframes: list[int] | None, bookkeeping: RunBookkeeping) -> TrainConfig:
+                    seed: int, keyframes: list[int] | None, bookkeeping: RunBookkeeping,
+                    views: dict | None = None) -> TrainConfig:
     """The TrainConfig that adapts `checkpoint` on the one episode `demo` with `settings` (the
-    model, its cameras and tasks come from the checkpoint and the demo)."""
+    model and tasks come from the checkpoint and the demo; its views are fed by the demo's cameras
+    of the same name, or as `views` maps them: grm/view_slots.py)."""
     def own(obj, cls) -> dict:
         return {f.name: getattr(obj, f.name) for f in fields(cls)}
 
     return TrainConfig(datasets=[str(demo)], out=str(out), init=str(checkpoint), tasks=None, cameras=None, model=None,
-                       seed=seed, keyframes=keyframes, **own(settings, AdaptationSettings),
+                       seed=seed, keyframes=keyframes, views=views, **own(settings, AdaptationSettings),
                        **own(bookkeeping, RunBookkeeping))

@@ -25,6 +25,7 @@ from grm.checkpoint import load_model, read_checkpoint, save_checkpoint
 from grm.frame_store import FrameStore
 from grm.model import GRM, GRMConfig, ModelSettings, hop_loss
 from grm.pair_sampler import PairSampler, SamplerConfig
+from grm.view_slots import ViewMappingError, inputs, map_views, to_slots
 
 log = logging.getLogger("grm-train")
 
@@ -58,12 +59,16 @@ class TrainConfig(RunBookkeeping):
     model: Optional[ModelSettings] = setting()  # None: the architecture of `init`
     sampler: SamplerConfig = setting()
     keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo (adaptation)
+    views: Optional[dict[str, Optional[str]]] = setting(None)  # init's view -> the data's camera (grm/view_slots.py)
 
     def check(self) -> None:
         if not self.datasets:
             raise ConfigError("datasets", self.datasets, "needs at least one dataset folder or episode file")
         if self.init is None and self.model is None:
             raise ConfigError("model", None, "a new model needs its architecture (configs/model/grm.yaml)")
+        if self.views and self.init is None:
+            raise ConfigError("views", self.views, "maps the views of a checkpoint (init=) onto the data's cameras; "
+                                                   "a new model takes the data's cameras as they are")
 
 
 def dataset_cameras(root: str | Path) -> list[str]:
@@ -113,24 +118,30 @@ def _train(cfg: TrainConfig) -> Path:
     out = Path(cfg.out)
     ckpt_dir = out / "checkpoints"
     init_cameras = load_model(cfg.init)[1] if cfg.init else None
-    cameras = cfg.cameras or init_cameras or dataset_cameras(cfg.datasets[0])
+    if cfg.cameras:
+        cameras = list(cfg.cameras)
+    elif init_cameras:  # the checkpoint's views, fed by the data's cameras of the same name or as mapped
+        try:
+            cameras = map_views(init_cameras, dataset_cameras(cfg.datasets[0]), cfg.views)
+        except ViewMappingError as e:
+            raise ConfigError("views", cfg.views, str(e)) from None
+    else:
+        cameras = dataset_cameras(cfg.datasets[0])
     tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
     if rank > 0:
         dist.barrier()  # rank 0 builds the datasets' shared frame caches first, the others then read them
-    store = FrameStore(cfg.datasets, cameras, tasks=tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes)
+    store = FrameStore(cfg.datasets, inputs(cameras), tasks=tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes)
     if rank == 0 and world > 1:
         dist.barrier()
     sampler = PairSampler(store, cfg.sampler, cfg.seed)
 
     if cfg.init:
         model, init_cams, _ = load_model(cfg.init)
-        if init_cams != cameras:
-            raise ValueError(f"init checkpoint was trained on cameras {init_cams}, but cameras={cameras}")
+        if len(init_cams) != len(cameras):
+            raise ValueError(f"init checkpoint has {len(init_cams)} views ({init_cams}), but cameras={cameras}")
     else:
         torch.manual_seed(cfg.seed)  # same initial weights whatever the number of processes
         model = GRM(GRMConfig(num_views=len(cameras), image_size=store.image_size, **asdict(cfg.model)))
-    if model.cfg.image_size != store.image_size:
-        raise ValueError(f"model expects {model.cfg.image_size}px images, the dataset has {store.image_size}px")
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start = 0
@@ -155,8 +166,8 @@ def _train(cfg: TrainConfig) -> Path:
     for step in range(start, cfg.steps):
         items = range(rank * per_rank, (rank + 1) * per_rank)
         b = sampler.batch(step, items)
-        images = torch.from_numpy(b.images).to(device)
-        mask = torch.from_numpy(b.view_mask).to(device)
+        images = torch.from_numpy(to_slots(b.images, cameras, axis=-4)).to(device)  # masked views: black, masked
+        mask = torch.from_numpy(to_slots(b.view_mask, cameras, axis=-1)).to(device)
         hop = torch.from_numpy(b.hop).to(device)
         weight = torch.from_numpy(b.weight).to(device)
         for g in opt.param_groups:

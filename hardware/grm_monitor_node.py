@@ -56,7 +56,7 @@ class GRMMonitor:
         self.success = SuccessDetector(1, self.p["success_delta"], self.p["success_hold"])
         self.frames: dict[str, np.ndarray] = {}
         self.received: dict[str, float] = {}
-        for cam in self.rm.cameras:
+        for cam in self.rm.inputs:
             topic = self.p["image_topic"].format(camera=cam)
             node.create_subscription(Image, topic, self._image_cb(cam), 2)
         self.pub_progress = node.create_publisher(Float32, self.p["progress_topic"], 10)
@@ -67,7 +67,7 @@ class GRMMonitor:
         self.started = False
         self.phi = 0.0
         self.warned = False
-        self.log.info(f"GRM {self.p['checkpoint']} on cameras {self.rm.cameras} at {self.p['rate_hz']} Hz")
+        self.log.info(f"GRM {self.p['checkpoint']} on cameras {self.rm.inputs} at {self.p['rate_hz']} Hz")
 
     def _image_cb(self, cam: str):
         def cb(msg) -> None:
@@ -89,14 +89,14 @@ class GRMMonitor:
 
     def _on_timer(self) -> None:
         now = time.monotonic()
-        stale = [c for c in self.rm.cameras if now - self.received.get(c, -np.inf) > self.p["stale_s"]]
+        stale = [c for c in self.rm.inputs if now - self.received.get(c, -np.inf) > self.p["stale_s"]]
         if stale:
             if not self.warned:
                 self.log.warning(f"waiting for camera(s) {stale}")
                 self.warned = True
             return
         self.warned = False
-        views = np.stack([self.frames[c] for c in self.rm.cameras])[None]
+        views = np.stack([self.frames[c] for c in self.rm.inputs])[None]
         if not self.started:
             self.phi = float(self.tracker.reset(views)[0])
             self.started = True

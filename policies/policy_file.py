@@ -42,10 +42,11 @@ def _policy_classes() -> dict:
     from stable_baselines3.common.policies import ActorCriticPolicy, MultiInputActorCriticPolicy
     from stable_baselines3.sac.policies import MultiInputPolicy, SACPolicy
 
+    from policies.fused_sac import EnsembleSACPolicy
     from policies.layer_norm_sac import LayerNormSACPolicy
 
-    return {_name(c): c for c in
-            (SACPolicy, MultiInputPolicy, ActorCriticPolicy, MultiInputActorCriticPolicy, LayerNormSACPolicy)}
+    return {_name(c): c for c in (SACPolicy, MultiInputPolicy, ActorCriticPolicy, MultiInputActorCriticPolicy,
+                                  LayerNormSACPolicy, EnsembleSACPolicy)}
 
 
 def _kwarg_classes() -> dict:
@@ -98,7 +99,7 @@ def _algorithms() -> dict:
     training-time behaviour loads as its base: a policy file is for acting)."""
     from stable_baselines3 import PPO, SAC
 
-    return {"SAC": SAC, "DemoRegularizedSAC": SAC, "PPO": PPO}
+    return {"SAC": SAC, "DemoRegularizedSAC": SAC, "FusedSAC": SAC, "PPO": PPO}
 
 
 # ---------------------------------------------------------------- spaces as plain JSON

@@ -33,8 +33,11 @@ from envs.rl_task import RLTask
 from envs.tasks import MT50
 from grm.inference import PERSPECTIVES
 from grm.one_shot import AdaptationSettings, one_shot_config
+from grm.view_slots import inputs
 from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
 from policies.demo_buffer import DemoMixReplayBuffer
+from policies.fused_sac import EnsembleSACPolicy, FusedSAC
+from policies.layer_norm_sac import LayerNormSACPolicy
 from policies.oracle_progress import OracleProgress
 from policies.policy_file import load_policy_file, load_replay_buffer, save_policy_file, save_replay_buffer
 from policies.run_callbacks import EpisodeBudget, EpisodeProgress, PeriodicCheckpoint, PeriodicEvaluation
@@ -42,6 +45,9 @@ from policies.shaping import (GRM_MODES, MODES, REWARD_MODES, GRMPotential, Orac
                               grm_success_rewards, mode_reward)
 
 log = logging.getLogger("grm-rl")
+# algo=sac: the fused learner (policies/fused_sac.py); sb3_sac and ppo: SB3's own, as baselines
+ALGOS = {"sac": FusedSAC, "sb3_sac": SAC, "ppo": PPO}
+SAC_ALGOS = ("sac", "sb3_sac")
 
 
 @dataclass
@@ -82,6 +88,9 @@ class SACSettings:
     gradient_steps: int = setting(ge=1)
     net_arch: list[int] = setting()
     critic_layer_norm: bool = setting()
+    n_critics: int = setting(ge=1)
+    bf16: bool = setting()  # algo=sac only
+    compile: bool = setting()  # algo=sac only
 
 
 @dataclass
@@ -99,7 +108,7 @@ class PPOSettings:
 class RLConfig:
     """grm-rl's settings (values: configs/rl.yaml; `compose_rl` for code that runs it)."""
     task: str = setting(choices=MT50)
-    algo: str = setting(choices=("sac", "ppo"))
+    algo: str = setting(choices=tuple(ALGOS))
     reward: str = setting(choices=MODES)
     seed: int = setting(ge=0)
     episodes: int = setting(ge=1, resumable=True)  # a resumed run may extend its budget
@@ -124,13 +133,17 @@ class RLConfig:
     ppo: PPOSettings = setting()
 
     def check(self) -> None:
+        for key in ("bf16", "compile"):
+            if self.algo != "sac" and self.algo in SAC_ALGOS and getattr(self.sac, key):
+                raise ConfigError(f"sac.{key}", True, f"is for the fused learner (algo=sac); with algo={self.algo} "
+                                                      f"pass sac.{key}=false")
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
             raise ConfigError("task_reward", "grm", f"needs a GRM reward mode ({', '.join(GRM_MODES)}), "
                                                     f"not reward={self.reward}")
 
     @property
     def gamma(self) -> float:
-        return (self.sac if self.algo == "sac" else self.ppo).gamma
+        return (self.sac if self.algo in SAC_ALGOS else self.ppo).gamma
 
 
 def compose_rl(*overrides: str) -> RLConfig:
@@ -189,7 +202,7 @@ def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="
         if source == "oracle":
             phi = ep.progress[: T + 1]
         elif source == "grm":
-            phi = episode_progress(rm, ep.frames(slice(0, T + 1), rm.cameras), perspective, guard)
+            phi = episode_progress(rm, ep.frames(slice(0, T + 1), rm.inputs), perspective, guard)
         if task_reward == "grm":
             r_task = grm_success_rewards(phi[1:], success_delta, success_hold)
         rewards = mode_reward(mode, r_task, ep.array("rewards")[:T], None if phi is None else phi[:-1],
@@ -214,7 +227,7 @@ def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int):
 
 def make_vec_env(cfg: RLConfig, cameras: list[str], image_size: int):
     thunks = [make_env(cfg, cameras, image_size, cfg.seed * 1000 + i) for i in range(cfg.n_envs)]
-    venv = SubprocVecEnv(thunks, start_method="spawn") if cfg.vec_env == "subproc" and cfg.n_envs > 1 else DummyVecEnv(thunks)
+    venv = SubprocVecEnv(thunks, start_method="spawn") if cfg.vec_env == "subproc" else DummyVecEnv(thunks)
     venv.seed(cfg.seed)
     return venv
 
@@ -255,20 +268,18 @@ def save_run_checkpoint(model, state: dict, ckpt_dir: Path, wall_s: float) -> No
 
 
 def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
-    if cfg.algo == "sac":
+    if cfg.algo in SAC_ALGOS:
         params = asdict(cfg.sac)
-        net_arch = params.pop("net_arch", [256, 256])
-        kwargs = {}
+        policy_kwargs = {"net_arch": list(params.pop("net_arch")), "n_critics": params.pop("n_critics")}
+        layer_norm, bf16, compile = params.pop("critic_layer_norm"), params.pop("bf16"), params.pop("compile")
         if demo is not None:
-            kwargs = {"replay_buffer_class": DemoMixReplayBuffer,
-                      "replay_buffer_kwargs": {"demo": demo, "demo_ratio": cfg.demo.ratio}}
-        policy = "MlpPolicy"
-        if params.pop("critic_layer_norm", False):
-            from policies.layer_norm_sac import LayerNormSACPolicy
-
-            policy = LayerNormSACPolicy
-        return SAC(policy, venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
-                   policy_kwargs={"net_arch": list(net_arch)}, **params, **kwargs)
+            params.update(replay_buffer_class=DemoMixReplayBuffer,
+                          replay_buffer_kwargs={"demo": demo, "demo_ratio": cfg.demo.ratio})
+        common = {"seed": cfg.seed, "device": "cpu", "tensorboard_log": str(tb), **params}
+        if cfg.algo == "sac":
+            return FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, policy_kwargs={
+                **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True}}, **common)
+        return SAC(LayerNormSACPolicy if layer_norm else "MlpPolicy", venv, policy_kwargs=policy_kwargs, **common)
     params = asdict(cfg.ppo)
     net_arch = params.pop("net_arch", [256, 256])
     return PPO("MlpPolicy", venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
@@ -291,10 +302,11 @@ def run(cfg: RLConfig) -> dict:
     if cfg.reward in GRM_MODES:  # the env renders exactly what the GRM was trained on
         from grm.checkpoint import load_model
 
-        base, cameras, _ = load_model(cfg.grm.checkpoint)
+        base, slots, _ = load_model(cfg.grm.checkpoint)
+        cameras = inputs(slots)
         image_size = base.cfg.image_size
     demo = None
-    if cfg.reward in GRM_MODES or (cfg.algo == "sac" and cfg.demo.seed_buffer):  # references / buffer seed
+    if cfg.reward in GRM_MODES or (cfg.algo in SAC_ALGOS and cfg.demo.seed_buffer):  # references / buffer seed
         demo = ensure_demo(cfg, cameras or list(DEFAULT_CAMERAS), image_size)
     if cfg.reward in GRM_MODES:
         from grm.inference import RewardModel
@@ -309,7 +321,7 @@ def run(cfg: RLConfig) -> dict:
     env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.grm.scale, cfg.reward_scale, cfg.task_reward,
                              cfg.success_delta, cfg.success_hold)
     demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.grm.perspective, cfg.grm.guard, cfg.grm.scale,
-                                  cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta, cfg.success_hold) if cfg.algo == "sac" and cfg.demo.seed_buffer else None)
+                                  cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta, cfg.success_hold) if cfg.algo in SAC_ALGOS and cfg.demo.seed_buffer else None)
 
     ckpt_dir = out / "checkpoints"
     state = {"episodes": 0, "curve": [], "train_successes": [], "wall_s": 0.0}
@@ -317,8 +329,8 @@ def run(cfg: RLConfig) -> dict:
         state = json.loads((ckpt_dir / "state.json").read_text())
         rebuilt = {} if demo_data is None else {"replay_buffer_class": DemoMixReplayBuffer,
                                                 "replay_buffer_kwargs": {"demo": demo_data, "demo_ratio": cfg.demo.ratio}}
-        model = load_policy_file(ckpt_dir / "model.zip", env=env, custom_objects=rebuilt)
-        if cfg.algo == "sac" and (ckpt_dir / "replay_buffer.npz").is_file():
+        model = load_policy_file(ckpt_dir / "model.zip", env=env, custom_objects=rebuilt, algo=ALGOS[cfg.algo])
+        if cfg.algo in SAC_ALGOS and (ckpt_dir / "replay_buffer.npz").is_file():
             load_replay_buffer(model.replay_buffer, ckpt_dir / "replay_buffer.npz")
         log.info("resumed at episode %d", state["episodes"])
     else:

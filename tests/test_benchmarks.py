@@ -18,3 +18,15 @@ def test_bridge_vs_inprocess_runs_and_writes_its_row(ros_domain, tmp_path):
     row = json.loads(out.read_text())["rows"][-1]
     assert row["episodes"] == 2 and row["episodes_agreeing"] == 2  # the expert: the same outcome both ways
     assert row["success_in_process"] == row["success_bridge"] == 1.0
+
+
+def test_rl_throughput_runs_and_writes_its_table(tmp_path):
+    out = tmp_path / "rl_throughput.json"
+    proc = subprocess.run([sys.executable, "benchmarks/rl_throughput.py", "--steps", "10", "--warmup", "30",
+                           "--learning-starts", "20", "--part-steps", "10", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert [row["name"] for row in result["loops"]] == ["sb3_sac", "sac, dummy", "sac"]
+    assert result["speedup_vs_sb3"] > 0 and all(row["env_steps_per_s"] > 0 for row in result["loops"])
+    assert set(result["step_parts_ms"]) == {"physics_and_render", "grm", "updates_sb3_sac", "updates_sac"}

@@ -9,7 +9,8 @@ from policies.rl_run import compose_rl, demo_transitions, run
 
 TINY = ["episodes=4", "max_steps=40", "eval.every_episodes=2", "eval.episodes=1", "eval.final_episodes=2",
         "checkpoint_every_episodes=2", "progress=false", "task=reach-v3"]
-TINY_SAC = ["sac.learning_starts=50", "sac.batch_size=32", "sac.buffer_size=5000", "sac.net_arch=[32,32]"]
+TINY_SAC = ["sac.learning_starts=50", "sac.batch_size=32", "sac.buffer_size=5000", "sac.net_arch=[32,32]",
+            "sac.compile=false"]
 
 
 def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path):
@@ -65,6 +66,9 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
         compose_rl(f"out={tmp_path}", "reward=dense")
     with pytest.raises(ConfigError, match=r"grm.checkpoint=.*none.pt.*no such file"):
         compose_rl(f"out={tmp_path}", f"grm.checkpoint={tmp_path / 'none.pt'}")
+    with pytest.raises(ConfigError, match=r"sac.bf16=True: is for the fused learner \(algo=sac\); with algo=sb3_sac "
+                                          r"pass sac.bf16=false"):
+        compose_rl(f"out={tmp_path}", "algo=sb3_sac")
     assert not any(tmp_path.iterdir())  # refused before anything was written
 
 

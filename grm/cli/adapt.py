@@ -27,7 +27,8 @@ def demo_file(demo: str) -> Path:
 
 
 def job(cfg: AdaptConfig) -> None:
-    path = train(one_shot_config(demo_file(cfg.demo), cfg.out, cfg.checkpoint, cfg, cfg.seed, cfg.keyframes, cfg))
+    path = train(one_shot_config(demo_file(cfg.demo), cfg.out, cfg.checkpoint, cfg, cfg.seed, cfg.keyframes, cfg,
+                                 cfg.views))
     print(f"wrote {path}")
 
 

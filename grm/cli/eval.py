@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from configs.typed import ConfigError, command, setting
 from envs.tasks import resolve_tasks
 from grm.evaluate import evaluate, format_table
 from grm.inference import PERSPECTIVES, RewardModel
+from grm.train import dataset_cameras
+from grm.view_slots import ViewMappingError
 
 
 @dataclass
@@ -21,6 +23,7 @@ class EvalConfig:
     checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
     dataset: str = setting()
     tasks: Any = setting()  # None = every task in the dataset; a name, a list or a group
+    views: Optional[dict[str, Optional[str]]] = setting()
     reference: str = setting()
     perspective: str = setting(choices=PERSPECTIVES)
     guard: bool = setting()
@@ -33,7 +36,10 @@ class EvalConfig:
 
 
 def job(cfg: EvalConfig) -> None:
-    rm = RewardModel.load(cfg.checkpoint)
+    try:
+        rm = RewardModel.load(cfg.checkpoint, available=dataset_cameras(cfg.dataset), views=cfg.views)
+    except ViewMappingError as e:
+        raise ConfigError("views", cfg.views, str(e)) from None
     tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
     result = evaluate(rm, cfg.dataset, tasks, cfg.reference, cfg.out, cfg.perspective, cfg.guard, cfg.plots)
     print(format_table(result["per_task"], result["mean"]))

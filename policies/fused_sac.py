@@ -1,0 +1,252 @@
+"""SAC whose update costs a fraction of Stable-Baselines3's on a CPU, and runs while the env steps.
+
+Same algorithm and surfaces as SB3's SAC (it is a subclass: callbacks, VecEnvs, replay buffers,
+policy files the ROS policy node loads), three changes in how an update is computed:
+
+- the critic ensemble is one network whose layers are batched matmuls (`EnsembleCritic`), with
+  LayerNorm after each hidden layer (RLPD), so 2 or 10 critics cost one set of kernel launches;
+- one update is one forward and one backward for critic, actor and temperature together, with
+  fused Adam and a foreach Polyak average, hidden layers in bfloat16 (`bf16`; output layers,
+  losses and weights stay float32, so Q-values keep their precision);
+- the updates of a step run between `step_async` and `step_wait` of the VecEnv: with a
+  SubprocVecEnv the next step's physics and rendering use the other core meanwhile. The action
+  of that step comes from the actor before those updates, so data order, and therefore results,
+  are the same for DummyVecEnv and SubprocVecEnv.
+
+The critic's gradient is taken before the actor's loss sees the updated critic (SB3 takes the
+actor step after the critic step); both use the min over the ensemble, as SB3 does.
+"""
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+
+import torch
+import torch.nn.functional as F
+from stable_baselines3 import SAC
+from stable_baselines3.common.policies import BaseModel
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.sac.policies import SACPolicy
+from torch import nn
+
+LOG_STD_MIN, LOG_STD_MAX = -20, 2  # SB3's Actor clamp
+
+
+class EnsembleLinear(nn.Module):
+    """`n` independent linear layers applied as one batched matmul: (n, B, in) -> (n, B, out)."""
+
+    def __init__(self, n: int, in_features: int, out_features: int):
+        super().__init__()
+        bound = 1.0 / math.sqrt(in_features)  # nn.Linear's default initialisation, per member
+        self.weight = nn.Parameter(torch.empty(n, in_features, out_features).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(n, 1, out_features).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor, detached: bool = False) -> torch.Tensor:
+        w, b = (self.weight.detach(), self.bias.detach()) if detached else (self.weight, self.bias)
+        return torch.baddbmm(b.to(x.dtype), x, w.to(x.dtype))
+
+
+class EnsembleLayerNorm(nn.Module):
+    """LayerNorm with a separate affine transform per ensemble member."""
+
+    def __init__(self, n: int, width: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(n, 1, width))
+        self.bias = nn.Parameter(torch.zeros(n, 1, width))
+
+    def forward(self, x: torch.Tensor, detached: bool = False) -> torch.Tensor:
+        w, b = (self.weight.detach(), self.bias.detach()) if detached else (self.weight, self.bias)
+        return torch.addcmul(b, F.layer_norm(x, x.shape[-1:]), w)
+
+
+class EnsembleCritic(BaseModel):
+    """n Q-networks as one: `q_values` gives all n at once (n, B); `forward` keeps SB3's
+    critic interface (a tuple of n (B, 1) tensors) for code written against SB3's SAC."""
+
+    def __init__(self, observation_space, action_space, net_arch, features_extractor, features_dim,
+                 activation_fn=nn.ReLU, normalize_images=True, n_critics=2, share_features_extractor=True,
+                 layer_norm: bool = True):
+        super().__init__(observation_space, action_space, features_extractor=features_extractor,
+                         normalize_images=normalize_images)
+        self.share_features_extractor, self.n_critics = share_features_extractor, n_critics
+        self.activation = activation_fn()
+        last = features_dim + int(action_space.shape[0])
+        self.hidden = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        for width in net_arch:
+            self.hidden.append(EnsembleLinear(n_critics, last, width))
+            self.norms.append(EnsembleLayerNorm(n_critics, width) if layer_norm else nn.Identity())
+            last = width
+        self.head = EnsembleLinear(n_critics, last, 1)
+
+    def q_values(self, obs: torch.Tensor, actions: torch.Tensor, detached: bool = False,
+                 bf16: bool = False) -> torch.Tensor:
+        """(n, B) Q-values; `detached`: gradients reach the actions only (the actor's loss)."""
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not (detached and self.share_features_extractor)):
+            features = self.extract_features(obs, self.features_extractor)
+        x = torch.cat([features, actions], dim=1)
+        x = x.expand(self.n_critics, *x.shape)
+        if bf16:
+            x = x.to(torch.bfloat16)
+        for layer, norm in zip(self.hidden, self.norms):
+            h = layer(x, detached)
+            h = norm(h.float(), detached) if isinstance(norm, EnsembleLayerNorm) else h
+            x = self.activation(h).to(x.dtype)
+        return self.head(x.float(), detached).squeeze(-1)
+
+    def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(q.unsqueeze(-1) for q in self.q_values(obs, actions))
+
+
+class EnsembleSACPolicy(SACPolicy):
+    """SB3's SAC policy (its actor unchanged: what a policy node runs) with an `EnsembleCritic`."""
+
+    def __init__(self, *args, critic_layer_norm: bool = True, **kwargs):
+        self.critic_layer_norm = critic_layer_norm
+        super().__init__(*args, **kwargs)
+
+    def _get_constructor_parameters(self) -> dict:
+        return {**super()._get_constructor_parameters(), "critic_layer_norm": self.critic_layer_norm}
+
+    def make_critic(self, features_extractor=None) -> EnsembleCritic:
+        critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
+        return EnsembleCritic(**critic_kwargs, layer_norm=self.critic_layer_norm).to(self.device)
+
+
+class _TrainWhileStepping(VecEnvWrapper):
+    """The VecEnv as SB3's rollout loop sees it: `step` sends the actions, runs the pending
+    updates, then collects the results."""
+
+    def __init__(self, venv: VecEnv, model: "FusedSAC"):
+        super().__init__(venv)
+        self._model = model
+
+    def reset(self):
+        return self.venv.reset()
+
+    def step(self, actions):
+        self.venv.step_async(actions)
+        self._model.run_pending_updates()
+        return self.venv.step_wait()
+
+    def step_wait(self):
+        return self.venv.step_wait()
+
+
+class FusedSAC(SAC):
+    policy_aliases = {"MlpPolicy": EnsembleSACPolicy}
+
+    def __init__(self, policy, env, *args, bf16: bool = True, compile: bool = False, **kwargs):
+        self.bf16, self.compile = bf16, compile
+        self._pending_updates, self._stepping, self._compiled = 0, None, None
+        super().__init__(policy, env, *args, **kwargs)
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        if not isinstance(self.policy, EnsembleSACPolicy):
+            raise TypeError(f"FusedSAC needs an EnsembleSACPolicy, got {type(self.policy).__name__}")
+        if self.ent_coef_optimizer is not None:
+            self.ent_coef_optimizer = torch.optim.Adam([self.log_ent_coef], lr=self.lr_schedule(1), fused=True)
+
+    def _excluded_save_params(self) -> list[str]:
+        return super()._excluded_save_params() + ["_pending_updates", "_stepping", "_compiled"]
+
+    # ------------------------------------------------------------ overlap with the env step
+    def collect_rollouts(self, env, *args, **kwargs):
+        if self._stepping is None or self._stepping.venv is not env:
+            self._stepping = _TrainWhileStepping(env, self)
+        return super().collect_rollouts(self._stepping, *args, **kwargs)
+
+    def train(self, gradient_steps: int, batch_size: int = 64) -> None:
+        """Queued: runs during the next env step (or when `learn` returns)."""
+        self._pending_updates += gradient_steps
+
+    def run_pending_updates(self) -> None:
+        steps, self._pending_updates = self._pending_updates, 0
+        if steps:
+            self.update(steps, self.batch_size)
+
+    def learn(self, *args, **kwargs):
+        try:
+            return super().learn(*args, **kwargs)
+        finally:
+            self.run_pending_updates()  # nothing learned is left behind when learn returns
+
+    # ------------------------------------------------------------ the update
+    def _sample_actions(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tanh-squashed Gaussian actions and their log-probabilities (SB3's formula, in one pass)."""
+        actor = self.actor
+        features = actor.extract_features(obs, actor.features_extractor)
+        with torch.autocast("cpu", torch.bfloat16) if self.bf16 else nullcontext():
+            latent = actor.latent_pi(features)
+        latent = latent.float()
+        mean = actor.mu(latent)
+        log_std = actor.log_std(latent).clamp(LOG_STD_MIN, LOG_STD_MAX)
+        noise = torch.randn_like(mean)
+        actions = torch.tanh(mean + log_std.exp() * noise)
+        log_prob = (-0.5 * noise.square() - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        log_prob = log_prob - torch.log(1 - actions.square() + 1e-6).sum(-1)
+        return actions, log_prob
+
+    def _losses(self, obs, actions, next_obs, rewards, dones, discounts, ent_coef):
+        """Critic + actor loss of one batch (one backward pass serves both: the actor's loss sees
+        the critic's weights detached) and the actor's log-probabilities for the temperature."""
+        critic, target = self.critic, self.critic_target
+        with torch.no_grad():
+            next_actions, next_log_prob = self._sample_actions(next_obs)
+            next_q = target.q_values(next_obs, next_actions, bf16=self.bf16).min(0).values
+            target_q = rewards + (1 - dones) * discounts * (next_q - ent_coef * next_log_prob)
+        q = critic.q_values(obs, actions, bf16=self.bf16)
+        critic_loss = 0.5 * (q - target_q).square().mean(1).sum()
+        actions_pi, log_prob = self._sample_actions(obs)
+        q_pi = critic.q_values(obs, actions_pi, detached=True, bf16=self.bf16).min(0).values
+        actor_loss = (ent_coef * log_prob - q_pi).mean()
+        return critic_loss + actor_loss, critic_loss.detach(), actor_loss.detach(), log_prob
+
+    def _compiled_losses(self):
+        if self._compiled is None:
+            self._compiled = torch.compile(self._losses, fullgraph=True, dynamic=False)
+        return self._compiled
+
+    def update(self, gradient_steps: int, batch_size: int) -> None:
+        """`gradient_steps` SAC updates on batches from the replay buffer."""
+        if self.use_sde:
+            raise NotImplementedError("FusedSAC does not implement gSDE")
+        self.policy.set_training_mode(True)
+        optimizers = [self.actor.optimizer, self.critic.optimizer]
+        if self.ent_coef_optimizer is not None:
+            optimizers.append(self.ent_coef_optimizer)
+        self._update_learning_rate(optimizers)
+        params, target_params = list(self.critic.parameters()), list(self.critic_target.parameters())
+        stats = torch.zeros(4)
+        auto = self.ent_coef_optimizer is not None
+        losses = self._compiled_losses() if self.compile else self._losses
+        for step in range(gradient_steps):
+            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            discounts = data.discounts if data.discounts is not None else torch.full((batch_size, 1), self.gamma)
+            ent_coef = self.log_ent_coef.detach().exp() if auto else self.ent_coef_tensor
+            loss, critic_loss, actor_loss, log_prob = losses(
+                data.observations, data.actions, data.next_observations, data.rewards.squeeze(-1),
+                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef)
+            if auto:
+                ent_coef_loss = -(self.log_ent_coef * (log_prob.detach() + self.target_entropy)).mean()
+                loss = loss + ent_coef_loss
+            for opt in optimizers:
+                opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for opt in optimizers:
+                opt.step()
+            if step % self.target_update_interval == 0:
+                with torch.no_grad():
+                    torch._foreach_lerp_(target_params, params, self.tau)
+            stats += torch.stack([critic_loss, actor_loss, ent_coef.reshape(()),
+                                  ent_coef_loss.detach() if auto else torch.zeros(())])
+        self._n_updates += gradient_steps
+        critic_loss, actor_loss, ent_coef, ent_coef_loss = (stats / gradient_steps).tolist()
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/ent_coef", ent_coef)
+        self.logger.record("train/actor_loss", actor_loss)
+        self.logger.record("train/critic_loss", critic_loss)
+        if self.ent_coef_optimizer is not None:
+            self.logger.record("train/ent_coef_loss", ent_coef_loss)
+

@@ -1,0 +1,109 @@
+"""The fused SAC learner: same maths as SB3's SAC, learns, saves files the policy node loads,
+and gives the same result whether the env steps in this process or in a worker."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+from policies.fused_sac import EnsembleSACPolicy, FusedSAC
+from policies.policy_file import load_policy_file, save_policy_file
+
+
+class TrackTarget(gym.Env):
+    """One-step task: the best action is the first observation coordinate (reward -(a - x)^2)."""
+    observation_space = gym.spaces.Box(-1, 1, (2,), np.float32)
+    action_space = gym.spaces.Box(-1, 1, (1,), np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.obs = self.np_random.uniform(-0.8, 0.8, 2).astype(np.float32)
+        return self.obs, {}
+
+    def step(self, action):
+        return self.obs, -float((action[0] - self.obs[0]) ** 2), True, False, {}
+
+
+def make(venv, **kwargs) -> FusedSAC:
+    defaults = dict(learning_starts=64, batch_size=64, gradient_steps=2, seed=3, device="cpu", bf16=False,
+                    policy_kwargs={"net_arch": [32, 32], "optimizer_kwargs": {"fused": True}})
+    return FusedSAC(EnsembleSACPolicy, venv, **{**defaults, **kwargs})
+
+
+def tracking_error(model: FusedSAC) -> float:
+    xs = np.linspace(-0.7, 0.7, 15, dtype=np.float32)
+    obs = np.stack([xs, np.zeros_like(xs)], 1)
+    actions, _ = model.predict(obs, deterministic=True)
+    return float(np.abs(actions[:, 0] - xs).mean())
+
+
+def test_ensemble_critic_is_n_independent_networks():
+    model = make(DummyVecEnv([TrackTarget]), policy_kwargs={"net_arch": [16], "n_critics": 3})
+    critic = model.critic
+    obs, act = torch.randn(5, 2), torch.rand(5, 1)
+    q = critic.q_values(obs, act)
+    assert q.shape == (3, 5)
+    x = torch.cat([obs, act], 1)
+    for k in range(3):  # member k by hand: linear -> LayerNorm(affine k) -> ReLU -> linear
+        layer, norm = critic.hidden[0], critic.norms[0]
+        h = x @ layer.weight[k] + layer.bias[k]
+        h = torch.relu(torch.nn.functional.layer_norm(h, (16,)) * norm.weight[k] + norm.bias[k])
+        torch.testing.assert_close(q[k], (h @ critic.head.weight[k] + critic.head.bias[k]).squeeze(-1))
+    assert len(critic(obs, act)) == 3  # SB3's critic interface
+
+
+def test_sampled_log_probabilities_are_sb3s():
+    model = make(DummyVecEnv([TrackTarget]))
+    obs = torch.randn(64, 2)
+    torch.manual_seed(0)
+    actions, log_prob = model._sample_actions(obs)
+    mean, log_std, _ = model.actor.get_action_dist_params(obs)
+    dist = model.actor.action_dist.proba_distribution(mean, log_std)
+    torch.testing.assert_close(log_prob, dist.log_prob(actions), rtol=1e-4, atol=1e-4)
+
+
+def test_learns_and_bf16_agrees_with_float32():
+    errors = {}
+    for bf16 in (False, True):
+        model = make(DummyVecEnv([TrackTarget]), bf16=bf16)
+        before = tracking_error(model)
+        model.learn(600)
+        errors[bf16] = tracking_error(model)
+        assert errors[bf16] < 0.12 < before, (bf16, before, errors[bf16])
+    assert model._n_updates == 2 * (600 - 64)  # every queued update ran before learn returned
+
+
+def test_worker_process_env_gives_the_same_learner():
+    """Updates run while the env steps; the data each update sees does not depend on where it steps."""
+    params = []
+    for venv in (DummyVecEnv([TrackTarget]), SubprocVecEnv([TrackTarget], start_method="spawn")):
+        venv.seed(5)
+        model = make(venv)
+        model.learn(200)
+        params.append(torch.nn.utils.parameters_to_vector(model.policy.parameters()))
+        venv.close()
+    torch.testing.assert_close(params[0], params[1], rtol=0, atol=0)
+
+
+def test_compiled_update_learns(tmp_path):
+    model = make(DummyVecEnv([TrackTarget]), compile=True, bf16=True)
+    model.learn(500)
+    assert tracking_error(model) < 0.15
+
+
+def test_policy_file_loads_for_acting(tmp_path):
+    model = make(DummyVecEnv([TrackTarget]))
+    model.learn(100)
+    path = save_policy_file(model, tmp_path / "model.zip")
+    loaded = load_policy_file(path, for_acting=True)
+    obs = np.random.default_rng(0).uniform(-1, 1, (8, 2)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    resumed = load_policy_file(path, env=DummyVecEnv([TrackTarget]), algo=FusedSAC)
+    assert isinstance(resumed, FusedSAC) and isinstance(resumed.policy, EnsembleSACPolicy)
+
+
+def test_gsde_is_refused():
+    with pytest.raises(NotImplementedError, match="gSDE"):
+        model = make(DummyVecEnv([TrackTarget]), use_sde=True)
+        model.learn(100)
