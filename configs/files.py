@@ -7,8 +7,10 @@ from pathlib import Path
 
 def atomic_write(path: str | Path, write) -> None:
     """`write(tmp)` to a hidden sibling (same suffix, so savers that add one do not), then rename
-    it over `path`; on failure the sibling is removed. Files get the usual umask permissions."""
+    it over `path` (its folder made if missing); on failure the sibling is removed. Files get the
+    usual umask permissions."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(".tmp-" + path.name)
     try:
         write(tmp)

@@ -293,7 +293,7 @@ def run(cfg: RLConfig) -> dict:
             shutil.rmtree(Path(cfg.out) / stale, ignore_errors=True)
     torch.set_num_threads(cfg.threads)
     # the software rasterizer (llvmpipe) starts a thread per core unless told: `threads` bounds both,
-    # so runs sharing a machine (benchmarks/rl_curves.py --jobs 2) do not oversubscribe it
+    # so runs sharing a machine (a sweep with several jobs at once) do not oversubscribe it
     os.environ.setdefault("LP_NUM_THREADS", str(cfg.threads))
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)

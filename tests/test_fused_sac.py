@@ -107,3 +107,21 @@ def test_gsde_is_refused():
     with pytest.raises(NotImplementedError, match="gSDE"):
         model = make(DummyVecEnv([TrackTarget]), use_sde=True)
         model.learn(100)
+
+
+def test_bf16_gradients_point_where_float32_ones_do():
+    """bf16 hidden layers change the update's numbers a little, not its direction."""
+    model = make(DummyVecEnv([TrackTarget]), policy_kwargs={"net_arch": [256, 256]}, gradient_steps=1)
+    model.learn(300)
+    data = model.replay_buffer.sample(256)
+    grads = []
+    for bf16 in (False, True):
+        model.bf16 = bf16
+        torch.manual_seed(0)  # the same sampled actions
+        model.policy.zero_grad(set_to_none=True)
+        loss = model._losses(data.observations, data.actions, data.next_observations, data.rewards.squeeze(-1),
+                             data.dones.squeeze(-1), torch.full((256,), model.gamma), model.log_ent_coef.exp())[0]
+        loss.backward()
+        grads.append([torch.cat([p.grad.flatten() for p in net.parameters()]) for net in (model.critic, model.actor)])
+    for g32, g16 in zip(*grads):
+        assert torch.nn.functional.cosine_similarity(g32, g16, 0) > 0.98

@@ -1,0 +1,199 @@
+"""The reward-mode grid's report: per task and mode, final success and episodes to 80% per seed;
+over tasks, IQM with 95% stratified-bootstrap intervals (rliable); one plot of the curves.
+
+    grm-rl --multirun +grid=rl                  # the runs (configs/grid/rl.yaml)
+    python benchmarks/rl_grid_report.py         # this report, from whatever has finished
+
+A finished run is one whose folder holds `report.json`. Its report and the settings it learned
+with are kept, small, in `--kept` (committed), so the report can be rebuilt on any machine from
+the repository alone (`--runs` pointing at the kept folder works too). Runs that learned with other
+settings than the rest (beyond task, reward, seed and the demo in the buffer) are refused rather
+than mixed into one table. Writes `--out` (JSON) and the plot beside it (`.png`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIED = {"task", "reward", "seed", "demo.seed_buffer", "episodes"}  # what a grid's runs may differ in
+
+
+def _runs(root: Path) -> dict[tuple[str, str, int], dict]:
+    """(task, mode, seed) -> {"report": ..., "settings": ...} for every finished run under `root`
+    (a sweep's run folders `<task>/<mode>-s<seed>/report.json` or kept files `<task>/<mode>-s<seed>.json`)."""
+    found = {}
+    for path in sorted(root.glob("*/*-s*/report.json")) + sorted(root.glob("*/*-s*.json")):
+        name = path.parent.name if path.name == "report.json" else path.stem
+        mode, seed = name.rsplit("-s", 1)
+        if path.name == "report.json":
+            settings = path.parent / "settings.json"
+            entry = {"report": json.loads(path.read_text()),
+                     "settings": json.loads(settings.read_text()) if settings.is_file() else None}
+        else:
+            entry = json.loads(path.read_text())
+            entry = entry if "report" in entry else {"report": entry, "settings": None}
+        found[(path.parent.name if path.name != "report.json" else path.parents[1].name, mode, int(seed))] = entry
+    return found
+
+
+def keep(runs: dict, kept: Path) -> None:
+    """Each finished run's report and settings as one small committed file."""
+    from configs.files import write_text
+
+    for (task, mode, seed), entry in runs.items():
+        write_text(kept / task / f"{mode}-s{seed}.json", json.dumps(entry, indent=1) + "\n")
+
+
+def check_same_recipe(runs: dict) -> None:
+    recorded = {k: v["settings"] for k, v in runs.items() if v["settings"] is not None}
+    if not recorded:
+        return
+    first_key, first = next(iter(recorded.items()))
+    for key, settings in recorded.items():
+        differ = sorted(k for k in set(first) | set(settings) if k not in VARIED and first.get(k) != settings.get(k))
+        if differ:
+            sys.exit(f"{'/'.join(map(str, key))} learned with other settings than {'/'.join(map(str, first_key))} "
+                     f"({', '.join(f'{k}: {first.get(k)!r} vs {settings.get(k)!r}' for k in differ)}); "
+                     f"report them separately (--runs)")
+
+
+def table(runs: dict) -> dict:
+    """{"task/mode": per-seed finals, episodes to 80%, curves} in seed order."""
+    cells: dict[str, dict] = {}
+    for (task, mode, seed), entry in sorted(runs.items()):
+        r = entry["report"]
+        cell = cells.setdefault(f"{task}/{mode}", {"seeds": [], "final_success_per_seed": [],
+                                                   "episodes_to_80_per_seed": [], "curve_episodes": None,
+                                                   "curve_per_seed": []})
+        cell["seeds"].append(seed)
+        cell["final_success_per_seed"].append(r["final_success_rate"])
+        cell["episodes_to_80_per_seed"].append(r["episodes_to_80"])
+        cell["curve_episodes"] = [c["episodes"] for c in r["curve"]]
+        cell["curve_per_seed"].append([c["success_rate"] for c in r["curve"]])
+        cell["episodes"] = r["episodes"]
+    for cell in cells.values():
+        cell["final_success_mean"] = round(float(np.mean(cell["final_success_per_seed"])), 3)
+    return cells
+
+
+def _scores(cells: dict, mode: str, tasks: list[str], metric) -> np.ndarray | None:
+    """(seeds, tasks) array of `metric(cell, seed index)` for the mode, or None where a task lacks it
+    or the tasks have different numbers of seeds (rliable's stratified bootstrap needs a full grid)."""
+    columns = []
+    for task in tasks:
+        cell = cells.get(f"{task}/{mode}")
+        if cell is None:
+            return None
+        columns.append([metric(cell, i) for i in range(len(cell["seeds"]))])
+    if len({len(c) for c in columns}) != 1:
+        return None
+    return np.array(columns, dtype=float).T
+
+
+def aggregate(cells: dict, reps: int, seed: int) -> dict:
+    """Per mode over the tasks that every mode ran: IQM of final success and of episodes to 80%
+    (a run that never got there counts as its budget), each with a 95% stratified-bootstrap CI."""
+    from rliable import library as rly
+    from rliable import metrics
+
+    modes = sorted({k.split("/")[1] for k in cells})
+    tasks = sorted({k.split("/")[0] for k in cells})
+    out = {}
+    for name, metric in (("final_success", lambda c, i: c["final_success_per_seed"][i]),
+                         ("episodes_to_80", lambda c, i: c["episodes_to_80_per_seed"][i] or c["episodes"])):
+        scores = {m: s for m in modes if (s := _scores(cells, m, tasks, metric)) is not None}
+        if not scores:
+            continue
+        np.random.seed(seed)
+        point, interval = rly.get_interval_estimates(scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps)
+        for m in scores:
+            out.setdefault(m, {"tasks": tasks, "runs": int(scores[m].size)})
+            out[m][f"iqm_{name}"] = round(float(point[m][0]), 3)
+            out[m][f"iqm_{name}_ci95"] = [round(float(v), 3) for v in interval[m][:, 0]]
+    return out
+
+
+def plot(cells: dict, path: Path, reps: int, seed: int) -> None:
+    """Success vs episodes per task: IQM over seeds with its 95% bootstrap interval, one line per mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from rliable import library as rly
+    from rliable import metrics
+
+    tasks = sorted({k.split("/")[0] for k in cells})
+    modes = sorted({k.split("/")[1] for k in cells})
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for mode in modes:
+            cell = cells.get(f"{task}/{mode}")
+            if cell is None or len({len(c) for c in cell["curve_per_seed"]}) != 1:
+                continue
+            curves = np.array(cell["curve_per_seed"], dtype=float)[:, None, :]  # (seeds, 1 task, points)
+            np.random.seed(seed)
+            point, interval = rly.get_interval_estimates(
+                {mode: curves}, lambda x: np.array([metrics.aggregate_iqm(x[..., t]) for t in range(x.shape[-1])]),
+                reps=reps)
+            x = cell["curve_episodes"]
+            ax.plot(x, point[mode], label=f"{mode} ({len(cell['seeds'])})")
+            ax.fill_between(x, interval[mode][0], interval[mode][1], alpha=0.2)
+        ax.set(title=task, xlabel="training episodes", ylim=(-0.02, 1.02))
+    axes[0][0].set_ylabel("success (IQM over seeds, 95% CI)")
+    labels = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            labels.setdefault(label.split(" (")[0], handle)
+    fig.legend(list(labels.values()), list(labels), loc="lower center", ncol=len(labels), fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", default=str(ROOT / "benchmarks/results/rl_grid"), help="the sweep's run folders")
+    ap.add_argument("--kept", default=str(ROOT / "benchmarks/results/rl_grid_runs"),
+                    help="where finished runs' reports are kept (committed); read as well")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks/results/rl_curves.json"))
+    ap.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
+    ap.add_argument("--seed", type=int, default=0, help="the bootstrap's random seed")
+    args = ap.parse_args(argv)
+    runs, kept = _runs(Path(args.runs)), Path(args.kept)
+    if kept.resolve() != Path(args.runs).resolve():
+        runs = {**_runs(kept), **runs}
+    if not runs:
+        sys.exit(f"no finished runs under {args.runs} or {args.kept}; start them with grm-rl --multirun +grid=rl")
+    check_same_recipe(runs)
+    if kept.resolve() != Path(args.runs).resolve():
+        keep(runs, kept)
+    cells = table(runs)
+    result = {**cells, "aggregate": aggregate(cells, args.reps, args.seed),  # "task/mode" keys, then the aggregate
+              "bootstrap": {"reps": args.reps, "seed": args.seed, "interval": "95% stratified"}}
+    from configs.files import write_text
+
+    out = Path(args.out)
+    write_text(out, json.dumps(result, indent=1) + "\n")
+    plot(cells, out.with_suffix(".png"), args.reps, args.seed)
+    print(f"{'task/mode':<36}{'final success per seed':>28}{'mean':>7}{'episodes to 80%':>22}")
+    for key, cell in cells.items():
+        finals = " ".join(f"{v:.2f}" for v in cell["final_success_per_seed"])
+        to80 = " ".join("-" if v is None else str(v) for v in cell["episodes_to_80_per_seed"])
+        print(f"{key:<36}{finals:>28}{cell['final_success_mean']:>7.2f}{to80:>22}")
+    print("\nover tasks (IQM, 95% stratified-bootstrap CI):")
+    for mode, agg in result["aggregate"].items():
+        parts = [f"{k[4:]} {agg[k]:.2f} [{agg[k + '_ci95'][0]:.2f}, {agg[k + '_ci95'][1]:.2f}]"
+                 for k in ("iqm_final_success", "iqm_episodes_to_80") if k in agg]
+        print(f"  {mode:<20}" + "; ".join(parts) + f"  ({agg['runs']} runs on {len(agg['tasks'])} tasks)")
+    print(f"wrote {out} and {out.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()
