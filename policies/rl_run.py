@@ -112,7 +112,8 @@ class RLConfig:
     reward: str = setting(choices=MODES)
     seed: int = setting(ge=0)
     episodes: int = setting(ge=1, resumable=True)  # a resumed run may extend its budget
-    max_steps: int = setting(ge=1)
+    max_steps: Optional[int] = setting(ge=1)  # None: the task's entry in `horizons`
+    horizons: dict[str, int] = setting()
     task_reward: str = setting(choices=("env", "grm"))
     success_delta: float = setting(gt=0, lt=1)
     success_hold: int = setting(ge=1)
@@ -133,6 +134,13 @@ class RLConfig:
     ppo: PPOSettings = setting()
 
     def check(self) -> None:
+        if "default" not in self.horizons:
+            raise ConfigError("horizons", self.horizons, "needs a `default` entry (the horizon of tasks not listed)")
+        for task, steps in self.horizons.items():
+            if task != "default" and task not in MT50:
+                raise ConfigError(f"horizons.{task}", steps, f"not a task; tasks are {', '.join(MT50)}")
+            if steps < 1:
+                raise ConfigError(f"horizons.{task}", steps, "must be >= 1")
         for key in ("bf16", "compile"):
             if self.algo != "sac" and self.algo in SAC_ALGOS and getattr(self.sac, key):
                 raise ConfigError(f"sac.{key}", True, f"is for the fused learner (algo=sac); with algo={self.algo} "
@@ -140,6 +148,11 @@ class RLConfig:
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
             raise ConfigError("task_reward", "grm", f"needs a GRM reward mode ({', '.join(GRM_MODES)}), "
                                                     f"not reward={self.reward}")
+
+    @property
+    def horizon(self) -> int:
+        """Steps per episode: `max_steps` if given, else the task's entry in `horizons`."""
+        return self.max_steps or self.horizons.get(self.task, self.horizons["default"])
 
     @property
     def gamma(self) -> float:
@@ -216,7 +229,7 @@ def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int):
     oracle = REWARD_MODES[cfg.reward].potential == "oracle"
 
     def thunk():
-        env = RLTask(cfg.task, cameras, image_size, cfg.max_steps, terminate_on_success=cfg.terminate_on_success,
+        env = RLTask(cfg.task, cameras, image_size, cfg.horizon, terminate_on_success=cfg.terminate_on_success,
                      mesh_keep=cfg.mesh_keep)
         env = OracleProgress(env, cfg.task) if oracle else env
         env.reset(seed=seed)
@@ -346,7 +359,7 @@ def run(cfg: RLConfig) -> dict:
                disable=not cfg.progress)
     if state["episodes"] < cfg.episodes:
         def evaluate(m, episode: int) -> float:
-            return evaluate_policy(m, cfg.task, cfg.max_steps, cfg.eval.episodes, seed=10_000 + episode)
+            return evaluate_policy(m, cfg.task, cfg.horizon, cfg.eval.episodes, seed=10_000 + episode)
 
         def save(m) -> None:
             save_run_checkpoint(m, state, ckpt_dir, wall())
@@ -355,11 +368,11 @@ def run(cfg: RLConfig) -> dict:
                                   PeriodicEvaluation(state, cfg.eval.every_episodes, evaluate),
                                   PeriodicCheckpoint(state, cfg.checkpoint_every_episodes, save),
                                   EpisodeProgress(state, bar)])
-        model.learn(total_timesteps=cfg.episodes * cfg.max_steps * 2, callback=callbacks,
+        model.learn(total_timesteps=cfg.episodes * cfg.horizon * 2, callback=callbacks,
                     reset_num_timesteps=state["episodes"] == 0, tb_log_name="run")
         save_run_checkpoint(model, state, ckpt_dir, wall())
     bar.close()
-    final = evaluate_policy(model, cfg.task, cfg.max_steps, cfg.eval.final_episodes, seed=99_999)
+    final = evaluate_policy(model, cfg.task, cfg.horizon, cfg.eval.final_episodes, seed=99_999)
     report = {
         "task": cfg.task, "reward": cfg.reward, "algo": cfg.algo, "seed": cfg.seed, "episodes": state["episodes"],
         "env_steps": int(model.num_timesteps), "final_success_rate": final, "curve": state["curve"],
@@ -401,14 +414,14 @@ def record_video(model, cfg: RLConfig, rm, cameras: list[str], image_size: int, 
     from grm.inference import ProgressTracker
     from grm.video import tile_views, write_progress_video
 
-    env = RLTask(cfg.task, cameras, image_size, cfg.max_steps)
+    env = RLTask(cfg.task, cameras, image_size, cfg.horizon)
     env = env if rm else OracleProgress(env, cfg.task)
     obs, info = env.reset(seed=424242)
     frames, phis = [info["pixels"]], [0.0 if rm else info["oracle_progress"]]
     tracker = ProgressTracker(rm, 1, cfg.grm.perspective, cfg.grm.guard) if rm else None
     if tracker:
         tracker.reset(info["pixels"][None])
-    for _ in range(cfg.max_steps):
+    for _ in range(cfg.horizon):
         obs, _, terminated, truncated, info = env.step(model.predict(obs, deterministic=True)[0])
         frames.append(info["pixels"])
         phis.append(float(tracker.step(info["pixels"][None]).phi[0]) if tracker else info["oracle_progress"])

@@ -30,3 +30,12 @@ def test_rl_throughput_runs_and_writes_its_table(tmp_path):
     assert [row["name"] for row in result["loops"]] == ["sb3_sac", "sac, dummy", "sac"]
     assert result["speedup_vs_sb3"] > 0 and all(row["env_steps_per_s"] > 0 for row in result["loops"])
     assert set(result["step_parts_ms"]) == {"physics_and_render", "grm", "updates_sb3_sac", "updates_sac"}
+
+
+def test_expert_steps_runs_and_suggests_horizons(tmp_path):
+    out = tmp_path / "expert_steps.json"
+    proc = subprocess.run([sys.executable, "benchmarks/expert_steps.py", "--tasks", "drawer-close-v3", "--episodes", "2",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = json.loads(out.read_text())["tasks"]["drawer-close-v3"]
+    assert len(row["steps_to_success"]) == 2 and row["horizon"] >= 150 >= row["max"]

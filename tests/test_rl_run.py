@@ -66,6 +66,10 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
         compose_rl(f"out={tmp_path}", "reward=dense")
     with pytest.raises(ConfigError, match=r"grm.checkpoint=.*none.pt.*no such file"):
         compose_rl(f"out={tmp_path}", f"grm.checkpoint={tmp_path / 'none.pt'}")
+    with pytest.raises(ConfigError, match=r"horizons.boxclose=3: not a task; tasks are assembly-v3"):
+        compose_rl(f"out={tmp_path}", "+horizons.boxclose=3")
+    assert compose_rl(f"out={tmp_path}", "task=box-close-v3").horizon > compose_rl(f"out={tmp_path}").horizon
+    assert compose_rl(f"out={tmp_path}", "task=box-close-v3", "max_steps=40").horizon == 40
     with pytest.raises(ConfigError, match=r"sac.bf16=True: is for the fused learner \(algo=sac\); with algo=sb3_sac "
                                           r"pass sac.bf16=false"):
         compose_rl(f"out={tmp_path}", "algo=sb3_sac")
