@@ -33,8 +33,8 @@ from envs.rl_task import RLTask
 from envs.tasks import MT50
 from grm.inference import PERSPECTIVES
 from grm.one_shot import AdaptationSettings, one_shot_config
-from grm.view_slots import inputs
 from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
+from grm.view_slots import inputs
 from policies.demo_buffer import DemoMixReplayBuffer
 from policies.fused_sac import EnsembleSACPolicy, FusedSAC
 from policies.layer_norm_sac import LayerNormSACPolicy
@@ -142,7 +142,7 @@ class RLConfig:
             if steps < 1:
                 raise ConfigError(f"horizons.{task}", steps, "must be >= 1")
         for key in ("bf16", "compile"):
-            if self.algo != "sac" and self.algo in SAC_ALGOS and getattr(self.sac, key):
+            if self.algo == "sb3_sac" and getattr(self.sac, key):
                 raise ConfigError(f"sac.{key}", True, f"is for the fused learner (algo=sac); with algo={self.algo} "
                                                       f"pass sac.{key}=false")
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
