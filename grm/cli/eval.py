@@ -13,7 +13,7 @@ from configs.typed import ConfigError, command, setting
 from envs.tasks import resolve_tasks
 from grm.evaluate import evaluate, format_table
 from grm.inference import PERSPECTIVES, RewardModel
-from grm.train import dataset_cameras
+from grm.dataset import list_episodes, open_episode
 from grm.view_slots import ViewMappingError
 
 
@@ -36,8 +36,13 @@ class EvalConfig:
 
 
 def job(cfg: EvalConfig) -> None:
+    episodes = list_episodes(cfg.dataset)
+    available = None  # no episodes: evaluate() says so
+    if episodes:
+        with open_episode(episodes[0]) as ep:
+            available = ep.cameras
     try:
-        rm = RewardModel.load(cfg.checkpoint, available=dataset_cameras(cfg.dataset), views=cfg.views)
+        rm = RewardModel.load(cfg.checkpoint, available=available, views=cfg.views)
     except ViewMappingError as e:
         raise ConfigError("views", cfg.views, str(e)) from None
     tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
