@@ -9,11 +9,13 @@ views it has.
 """
 from __future__ import annotations
 
+import logging
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
 Cameras = list[Optional[str]]
+log = logging.getLogger("grm")
 
 
 class ViewMappingError(ValueError):
@@ -48,6 +50,10 @@ def map_views(slots: Sequence[Optional[str]], available: Sequence[str],
     if not any(fed):
         raise ViewMappingError(f"the data's cameras {available} feed none of the model's views {named}; "
                                f"map them, e.g. {_suggestion(slots, available)} (null: a view the robot lacks)")
+    unfed = [s for s, c in zip(slots, fed) if s and c is None and s not in mapping]
+    if unfed:
+        log.warning("view(s) %s have no camera in the data %s: masked (map them with views= if they do)",
+                    unfed, available)
     return fed
 
 

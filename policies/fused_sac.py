@@ -167,10 +167,9 @@ class FusedSAC(SAC):
             self.update(steps, self.batch_size)
 
     def learn(self, *args, **kwargs):
-        try:
-            return super().learn(*args, **kwargs)
-        finally:
-            self.run_pending_updates()  # nothing learned is left behind when learn returns
+        result = super().learn(*args, **kwargs)
+        self.run_pending_updates()  # nothing queued is left behind when learn returns
+        return result
 
     # ------------------------------------------------------------ the update
     def _sample_actions(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -11,9 +11,9 @@ from typing import Any, Optional
 
 from configs.typed import ConfigError, command, setting
 from envs.tasks import resolve_tasks
+from grm.dataset import list_episodes, open_episode
 from grm.evaluate import evaluate, format_table
 from grm.inference import PERSPECTIVES, RewardModel
-from grm.dataset import list_episodes, open_episode
 from grm.view_slots import ViewMappingError
 
 
