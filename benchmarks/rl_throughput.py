@@ -11,6 +11,7 @@ only in the learner and where the env steps:
     sac, dummy     the fused learner (policies/fused_sac.py), env in this process
     sac            the fused learner with the env in a worker process (grm-rl's default):
                    physics and rendering run on the other core while the updates run
+    sac, bf16      the same with bfloat16 hidden layers (sac.bf16=true)
 
 `speedup_vs_sb3` is sac over sb3_sac. One step's time is also broken into its parts, each timed
 alone: physics + rendering, GRM scoring, and 4 updates of each learner. The loops run one after
@@ -38,7 +39,8 @@ from policies.shaping import GRMPotential, ShapedRewardVecEnv
 ROOT = Path(__file__).resolve().parents[1]
 LOOPS = {"sb3_sac": ["algo=sb3_sac", "vec_env=dummy", "sac.bf16=false", "sac.compile=false"],
          "sac, dummy": ["algo=sac", "vec_env=dummy"],
-         "sac": ["algo=sac", "vec_env=subproc"]}
+         "sac": ["algo=sac", "vec_env=subproc"],
+         "sac, bf16": ["algo=sac", "vec_env=subproc", "sac.bf16=true"]}
 
 
 def loop_rate(name: str, rm: RewardModel, steps: int, warmup: int, learning_starts: int, tmp: Path):

@@ -136,7 +136,7 @@ class _TrainWhileStepping(VecEnvWrapper):
 class FusedSAC(SAC):
     policy_aliases = {"MlpPolicy": EnsembleSACPolicy}
 
-    def __init__(self, policy, env, *args, bf16: bool = True, compile: bool = False, **kwargs):
+    def __init__(self, policy, env, *args, bf16: bool = False, compile: bool = False, **kwargs):
         self.bf16, self.compile = bf16, compile
         self._pending_updates, self._stepping, self._compiled = 0, None, None
         super().__init__(policy, env, *args, **kwargs)

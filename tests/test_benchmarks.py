@@ -27,7 +27,7 @@ def test_rl_throughput_runs_and_writes_its_table(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert [row["name"] for row in result["loops"]] == ["sb3_sac", "sac, dummy", "sac"]
+    assert [row["name"] for row in result["loops"]] == ["sb3_sac", "sac, dummy", "sac", "sac, bf16"]
     assert result["speedup_vs_sb3"] > 0 and all(row["env_steps_per_s"] > 0 for row in result["loops"])
     assert set(result["step_parts_ms"]) == {"physics_and_render", "grm", "updates_sb3_sac", "updates_sac"}
 

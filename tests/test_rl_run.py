@@ -70,9 +70,11 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
         compose_rl(f"out={tmp_path}", "+horizons.boxclose=3")
     assert compose_rl(f"out={tmp_path}", "task=box-close-v3").horizon > compose_rl(f"out={tmp_path}").horizon
     assert compose_rl(f"out={tmp_path}", "task=box-close-v3", "max_steps=40").horizon == 40
-    with pytest.raises(ConfigError, match=r"sac.bf16=True: is for the fused learner \(algo=sac\); with algo=sb3_sac "
-                                          r"pass sac.bf16=false"):
+    with pytest.raises(ConfigError, match=r"sac.compile=True: is for the fused learner \(algo=sac\); with algo=sb3_sac "
+                                          r"pass sac.compile=false"):
         compose_rl(f"out={tmp_path}", "algo=sb3_sac")
+    with pytest.raises(ConfigError, match=r"sac.bf16=True: is for the fused learner"):
+        compose_rl(f"out={tmp_path}", "algo=sb3_sac", "sac.compile=false", "sac.bf16=true")
     assert not any(tmp_path.iterdir())  # refused before anything was written
 
 
