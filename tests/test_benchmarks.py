@@ -39,3 +39,22 @@ def test_expert_steps_runs_and_suggests_horizons(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     row = json.loads(out.read_text())["tasks"]["drawer-close-v3"]
     assert len(row["steps_to_success"]) == 2 and row["horizon"] >= 150 >= row["max"]
+
+
+def test_grm_latency_runs_and_writes_its_rows(tmp_path):
+    out = tmp_path / "grm_latency.json"
+    proc = subprocess.run([sys.executable, "benchmarks/grm_latency.py", "--batches", "1", "2", "--repeats", "2",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["envs"] for r in rows] == [1, 2] and all(r["grm_ms_per_env_step"] > 0 for r in rows)
+
+
+def test_collect_throughput_runs_and_writes_its_rates(tmp_path):
+    out = tmp_path / "collect_throughput.json"
+    proc = subprocess.run([sys.executable, "benchmarks/collect_throughput.py", "--episodes", "2", "--workers", "2",
+                           "--image-size", "32", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["episodes"] == 2 and result["frames"] > 0 and result["collect_fps"] > 0 < result["raw_steps_per_s"]
