@@ -14,38 +14,40 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from configs.files import write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 VARIED = {"task", "reward", "seed", "demo.seed_buffer", "episodes"}  # what a grid's runs may differ in
 
 
+def _key(task: str, name: str) -> tuple[str, str, int]:
+    mode, seed = name.rsplit("-s", 1)
+    return task, mode, int(seed)
+
+
 def _runs(root: Path) -> dict[tuple[str, str, int], dict]:
-    """(task, mode, seed) -> {"report": ..., "settings": ...} for every finished run under `root`
-    (a sweep's run folders `<task>/<mode>-s<seed>/report.json` or kept files `<task>/<mode>-s<seed>.json`)."""
+    """(task, mode, seed) -> {"report": ..., "settings": ...} for every finished run under `root`:
+    a sweep's run folders `<task>/<mode>-s<seed>/report.json`, or kept files `<task>/<mode>-s<seed>.json`
+    (older kept files hold the report alone)."""
     found = {}
-    for path in sorted(root.glob("*/*-s*/report.json")) + sorted(root.glob("*/*-s*.json")):
-        name = path.parent.name if path.name == "report.json" else path.stem
-        mode, seed = name.rsplit("-s", 1)
-        if path.name == "report.json":
-            settings = path.parent / "settings.json"
-            entry = {"report": json.loads(path.read_text()),
-                     "settings": json.loads(settings.read_text()) if settings.is_file() else None}
-        else:
-            entry = json.loads(path.read_text())
-            entry = entry if "report" in entry else {"report": entry, "settings": None}
-        found[(path.parent.name if path.name != "report.json" else path.parents[1].name, mode, int(seed))] = entry
+    for path in sorted(root.glob("*/*-s*/report.json")):
+        settings = path.parent / "settings.json"
+        found[_key(path.parents[1].name, path.parent.name)] = {
+            "report": json.loads(path.read_text()),
+            "settings": json.loads(settings.read_text()) if settings.is_file() else None}
+    for path in sorted(root.glob("*/*-s*.json")):
+        entry = json.loads(path.read_text())
+        found[_key(path.parent.name, path.stem)] = entry if "report" in entry else {"report": entry, "settings": None}
     return found
 
 
 def keep(runs: dict, kept: Path) -> None:
     """Each finished run's report and settings as one small committed file."""
-    from configs.files import write_text
-
     for (task, mode, seed), entry in runs.items():
         write_text(kept / task / f"{mode}-s{seed}.json", json.dumps(entry, indent=1) + "\n")
 
@@ -167,18 +169,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0, help="the bootstrap's random seed")
     args = ap.parse_args(argv)
     runs, kept = _runs(Path(args.runs)), Path(args.kept)
-    if kept.resolve() != Path(args.runs).resolve():
+    separate_kept = kept.resolve() != Path(args.runs).resolve()
+    if separate_kept:
         runs = {**_runs(kept), **runs}
     if not runs:
         sys.exit(f"no finished runs under {args.runs} or {args.kept}; start them with grm-rl --multirun +grid=rl")
     check_same_recipe(runs)
-    if kept.resolve() != Path(args.runs).resolve():
+    if separate_kept:
         keep(runs, kept)
     cells = table(runs)
     result = {**cells, "aggregate": aggregate(cells, args.reps, args.seed),  # "task/mode" keys, then the aggregate
               "bootstrap": {"reps": args.reps, "seed": args.seed, "interval": "95% stratified"}}
-    from configs.files import write_text
-
     out = Path(args.out)
     write_text(out, json.dumps(result, indent=1) + "\n")
     plot(cells, out.with_suffix(".png"), args.reps, args.seed)
