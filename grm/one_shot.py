@@ -32,7 +32,7 @@ class AdaptConfig(AdaptationSettings, RunBookkeeping):
     checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
     demo: str = setting(path="episode file or folder")
     keyframes: Optional[list[int]] = setting()
-    views: Optional[dict[str, Optional[str]]] = setting()
+    views: dict[str, Optional[str]] = setting()  # {} = by name (a mapping, not null: Hydra merges a mapping into it)
     out: str = setting(resumable=True)
     seed: int = setting(ge=0)
 
@@ -47,5 +47,5 @@ def one_shot_config(demo: str | Path, out: str | Path, checkpoint: str | Path, s
         return {f.name: getattr(obj, f.name) for f in fields(cls)}
 
     return TrainConfig(datasets=[str(demo)], out=str(out), init=str(checkpoint), tasks=None, cameras=None, model=None,
-                       seed=seed, keyframes=keyframes, views=views, **own(settings, AdaptationSettings),
+                       seed=seed, keyframes=keyframes, views=dict(views or {}), **own(settings, AdaptationSettings),
                        **own(bookkeeping, RunBookkeeping))

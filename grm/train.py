@@ -59,7 +59,7 @@ class TrainConfig(RunBookkeeping):
     model: Optional[ModelSettings] = setting()  # None: the architecture of `init`
     sampler: SamplerConfig = setting()
     keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo (adaptation)
-    views: Optional[dict[str, Optional[str]]] = setting(None)  # init's view -> the data's camera (grm/view_slots.py)
+    views: dict[str, Optional[str]] = setting({})  # init's view -> the data's camera (grm/view_slots.py); {} = by name
 
     def check(self) -> None:
         if not self.datasets:

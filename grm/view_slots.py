@@ -2,7 +2,8 @@
 
 A checkpoint names its views by the cameras that feed them (`["corner", "topview", "gripperPOV"]`
 for the shipped model). A robot or dataset with other cameras maps them onto those slots once,
-when the GRM is adapted (`views={corner: front, topview: top, gripperPOV: null}`); the adapted
+when the GRM is adapted (`'++views={corner: front, topview: top, gripperPOV: null}'`: `++` sets a
+mapping on Hydra's command line, where a plain `views=` would only merge into it); the adapted
 checkpoint is then named by the robot's cameras (`["front", "top", null]`), so evaluation and
 the ROS monitor need no mapping. A slot fed by no camera (`null`) is masked: the model fuses the
 views it has.
@@ -24,7 +25,7 @@ class ViewMappingError(ValueError):
 
 def _suggestion(slots: Sequence[Optional[str]], available: Sequence[str]) -> str:
     pairs = [f"{s}: {available[i] if i < len(available) else 'null'}" for i, s in enumerate(slots) if s]
-    return "views={" + ", ".join(pairs) + "}"
+    return "'++views={" + ", ".join(pairs) + "}'"
 
 
 def map_views(slots: Sequence[Optional[str]], available: Sequence[str],

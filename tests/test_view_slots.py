@@ -11,8 +11,8 @@ def test_views_by_name_mapped_or_masked():
     assert map_views(slots, ["corner", "topview", "gripperPOV", "extra"]) == slots
     assert map_views(slots, ["topview", "corner"]) == ["corner", "topview", None]  # a missing view is masked
     assert map_views(slots, ["front", "wrist"], {"corner": "front", "gripperPOV": "wrist"}) == ["front", None, "wrist"]
-    with pytest.raises(ViewMappingError, match=r"feed none of the model's views .*views=\{corner: front, topview: wrist, "
-                                               r"gripperPOV: null\}"):
+    with pytest.raises(ViewMappingError, match=r"feed none of the model's views .*'\+\+views=\{corner: front, "
+                                               r"topview: wrist, gripperPOV: null\}'"):
         map_views(slots, ["front", "wrist"])
     with pytest.raises(ViewMappingError, match=r"'side' is not a view of this model"):
         map_views(slots, ["front"], {"side": "front"})
@@ -44,13 +44,22 @@ def test_other_cameras_at_another_size_adapt_and_evaluate(tiny_grm, tmp_path):
     collect(["reach-v3"], {"expert": 2, "early_stop": 1}, 0, data, EnvSettings(("topview", "behindGripper"), 48, 200),
             progress=False)
     evaluate = ["dataset=" + str(data), f"out={tmp_path / 'eval'}", "plots=false"]
-    with pytest.raises(ConfigError, match=r"views=None: .*feed none of the model's views \['corner', 'gripperPOV'\]; "
-                                          r"map them, e.g. views=\{corner: topview, gripperPOV: behindGripper\}"):
+    with pytest.raises(ConfigError, match=r"views=\{\}: .*feed none of the model's views \['corner', 'gripperPOV'\]; "
+                                          r"map them, e.g. '\+\+views=\{corner: topview, gripperPOV: behindGripper\}'"):
         eval_job(compose("eval", EvalConfig, [f"checkpoint={tiny_grm}", *evaluate]))
     demo = data / "reach-v3" / "expert_0000.hdf5"
-    settings = compose("adapt", AdaptConfig, [f"demo={demo}", "steps=2", "batch_size=2", "progress=false"])
+    settings = compose("adapt", AdaptConfig, [f"demo={demo}", "steps=2", "batch_size=2", "progress=false",
+                                              "++views={corner: topview, gripperPOV: null}"])  # as documented
+    assert settings.views == {"corner": "topview", "gripperPOV": None}
     adapted = train(one_shot_config(demo, tmp_path / "adapted", tiny_grm, settings, 0, None, settings,
-                                    {"corner": "topview", "gripperPOV": None}))
+                                    settings.views))
     assert load_model(adapted)[1] == ["topview", None]
     eval_job(compose("eval", EvalConfig, [f"checkpoint={adapted}", *evaluate]))
     assert (tmp_path / "eval" / "metrics.json").is_file()
+
+
+def test_train_refuses_a_view_mapping_without_a_checkpoint(tiny_dataset, tmp_path):
+    from grm.train import TrainConfig
+
+    with pytest.raises(ConfigError, match=r"views=\{'corner': 'front'\}: maps the views of a checkpoint \(init=\)"):
+        compose("train", TrainConfig, [f"datasets=[{tiny_dataset}]", f"out={tmp_path}", "++views={corner: front}"])

@@ -23,7 +23,7 @@ class EvalConfig:
     checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
     dataset: str = setting()
     tasks: Any = setting()  # None = every task in the dataset; a name, a list or a group
-    views: Optional[dict[str, Optional[str]]] = setting()
+    views: dict[str, Optional[str]] = setting()
     reference: str = setting()
     perspective: str = setting(choices=PERSPECTIVES)
     guard: bool = setting()
