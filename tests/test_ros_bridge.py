@@ -149,7 +149,7 @@ def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
         assert not [m for _, m in h.messages("/servo/twist") if _stamp(m) > t_stop + 0.03]  # release != restart
 
         # 4. restart, then a clean stop on SIGINT: the last command is a hold
-        assert h.call(Trigger, "/policy_node/start", Trigger.Request()).success
+        h.wait_for(lambda: h.call(Trigger, "/policy_node/start", Trigger.Request()).success, 30, nodes, "a restart")
         n0 = len(twists)
         h.wait_for(lambda: len(h.messages("/servo/twist")) > n0 + 10, 10, nodes, "commands after restart")
         assert h.messages("/servo/twist")[-1][1].twist.linear.y != 0
