@@ -65,6 +65,9 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
                 for name, count in SAMPLINGS.items():
                     idx = _subsample(end, count)
                     vocs[name] = voc(pred[:end] if count is None else progress_from_embeddings(rm, z[idx], perspective, guard))
+                # the same frames played backwards undo the task: a progress model scores them falling
+                # (VOC near -1); one that keys on time or motion scores them rising as well
+                vocs["reversed"] = voc(progress_from_embeddings(rm, z[np.arange(end)[::-1].copy()], perspective, guard))
             scores.append(EpisodeScore(path.name, ep.kind, success, float(truth[-1]), pred, vocs))
     if not scores:
         raise ValueError(f"{root / task} holds no episode besides the reference {reference}: nothing to score")
@@ -76,7 +79,7 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
     summary = {
         "episodes": len(scores), "successes": len(pos), "failures": len(neg),
         **{f"voc_{k}": float(np.mean([s.voc[k] for s in scores if s.voc])) if any(s.voc for s in scores) else float("nan")
-           for k in SAMPLINGS},
+           for k in (*SAMPLINGS, "reversed")},
         "success_auc": roc_auc(np.array(pos), np.array(neg)),
         "preference_acc": pref, "preference_pairs": n_pairs,
         "kendall_tau": kendall(final_pred, final_true),
@@ -89,7 +92,7 @@ def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspecti
     return summary, scores
 
 
-METRICS = ("voc_sparse", "voc_medium", "voc_dense", "success_auc", "preference_acc", "kendall_tau")
+METRICS = ("voc_sparse", "voc_medium", "voc_dense", "voc_reversed", "success_auc", "preference_acc", "kendall_tau")
 
 
 def summarize(per_task: dict[str, dict]) -> dict[str, float]:

@@ -22,13 +22,22 @@ class DemoMixReplayBuffer(ReplayBuffer):
         self.demo = {k: np.asarray(v, dtype=np.float32) for k, v in demo.items()}
         self.demo_ratio = demo_ratio
 
+    def demo_rows(self, batch_size: int) -> int:
+        """How many rows of a `sample(batch_size)` are demo transitions: always its last ones."""
+        return int(round(batch_size * self.demo_ratio))
+
     def sample(self, batch_size: int, env=None) -> ReplayBufferSamples:
-        n_demo = int(round(batch_size * self.demo_ratio))
+        n_demo = self.demo_rows(batch_size)
         online = super().sample(batch_size - n_demo, env=env)
         if n_demo == 0:
             return online
-        idx = np.random.randint(0, len(self.demo["actions"]), size=n_demo)
+        demo = self.sample_demo(n_demo, env)
+        return ReplayBufferSamples(*(torch.cat([a, b]) for a, b in zip(online[:5], demo[:5])))
+
+    def sample_demo(self, batch_size: int, env=None) -> ReplayBufferSamples:
+        """A batch of demo transitions only (pretraining before the first online step)."""
+        idx = np.random.randint(0, len(self.demo["actions"]), size=batch_size)
         d = self.demo
         demo = (d["obs"][idx], d["actions"][idx], d["next_obs"][idx], d["dones"][idx, None], d["rewards"][idx, None])
-        demo = [self.to_torch(self._normalize_obs(x, env) if i in (0, 2) else x) for i, x in enumerate(demo)]
-        return ReplayBufferSamples(*(torch.cat([a, b]) for a, b in zip(online[:5], demo)))
+        return ReplayBufferSamples(*(self.to_torch(self._normalize_obs(x, env) if i in (0, 2) else x)
+                                     for i, x in enumerate(demo)))

@@ -15,6 +15,12 @@ policy files the ROS policy node loads), three changes in how an update is compu
 
 The critic's gradient is taken before the actor's loss sees the updated critic (SB3 takes the
 actor step after the critic step); both use the min over the ensemble, as SB3 does.
+
+A warm start from demonstrations (with a `DemoMixReplayBuffer`): `pretrain` runs updates on demo
+batches alone before the first env step, and the actor's loss adds behaviour cloning on the demo
+rows of every batch, weighted relative to the size of the actor's SAC loss (mean |alpha log pi -
+Q|, like TD3+BC's relative weight, so one weight serves any reward scale, Q near 0 included) and annealed linearly to zero over `bc_anneal_updates` online updates:
+the actor starts where the demonstrator acts and RL is free to improve on it later.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from contextlib import nullcontext
 import torch
 import torch.nn.functional as F
 from stable_baselines3 import SAC
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.policies import BaseModel
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.sac.policies import SACPolicy
@@ -136,8 +143,10 @@ class _TrainWhileStepping(VecEnvWrapper):
 class FusedSAC(SAC):
     policy_aliases = {"MlpPolicy": EnsembleSACPolicy}
 
-    def __init__(self, policy, env, *args, bf16: bool = False, compile: bool = False, **kwargs):
+    def __init__(self, policy, env, *args, bf16: bool = False, compile: bool = False, bc_weight: float = 0.0,
+                 bc_anneal_updates: int = 0, **kwargs):
         self.bf16, self.compile = bf16, compile
+        self.bc_weight, self.bc_anneal_updates, self._online_updates = bc_weight, bc_anneal_updates, 0
         self._pending_updates, self._stepping, self._compiled = 0, None, None
         super().__init__(policy, env, *args, **kwargs)
 
@@ -185,30 +194,55 @@ class FusedSAC(SAC):
         actions = torch.tanh(mean + log_std.exp() * noise)
         log_prob = (-0.5 * noise.square() - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
         log_prob = log_prob - torch.log(1 - actions.square() + 1e-6).sum(-1)
-        return actions, log_prob
+        return actions, log_prob, torch.tanh(mean)
 
-    def _losses(self, obs, actions, next_obs, rewards, dones, discounts, ent_coef):
+    def _losses(self, obs, actions, next_obs, rewards, dones, discounts, ent_coef, bc_mask, bc_weight):
         """Critic + actor loss of one batch (one backward pass serves both: the actor's loss sees
-        the critic's weights detached) and the actor's log-probabilities for the temperature."""
+        the critic's weights detached), the actor's log-probabilities for the temperature, and
+        behaviour cloning of the rows in `bc_mask` (weight relative to the actor's SAC loss)."""
         critic, target = self.critic, self.critic_target
         with torch.no_grad():
-            next_actions, next_log_prob = self._sample_actions(next_obs)
+            next_actions, next_log_prob, _ = self._sample_actions(next_obs)
             next_q = target.q_values(next_obs, next_actions, bf16=self.bf16).min(0).values
             target_q = rewards + (1 - dones) * discounts * (next_q - ent_coef * next_log_prob)
         q = critic.q_values(obs, actions, bf16=self.bf16)
         critic_loss = 0.5 * (q - target_q).square().mean(1).sum()
-        actions_pi, log_prob = self._sample_actions(obs)
+        actions_pi, log_prob, mean_actions = self._sample_actions(obs)
         q_pi = critic.q_values(obs, actions_pi, detached=True, bf16=self.bf16).min(0).values
-        actor_loss = (ent_coef * log_prob - q_pi).mean()
-        return critic_loss + actor_loss, critic_loss.detach(), actor_loss.detach(), log_prob
+        bc_loss = (bc_mask * (mean_actions - actions).square().sum(-1)).sum() / bc_mask.sum().clamp(min=1)
+        rl_loss = ent_coef * log_prob - q_pi
+        actor_loss = rl_loss.mean() + bc_weight * rl_loss.detach().abs().mean() * bc_loss
+        return critic_loss + actor_loss, critic_loss.detach(), actor_loss.detach(), bc_loss.detach(), log_prob
 
     def _compiled_losses(self):
         if self._compiled is None:
             self._compiled = torch.compile(self._losses, fullgraph=True, dynamic=False)
         return self._compiled
 
-    def update(self, gradient_steps: int, batch_size: int) -> None:
-        """`gradient_steps` SAC updates on batches from the replay buffer."""
+    def pretrain(self, updates: int, batch_size: int | None = None) -> None:
+        """`updates` SAC updates (with full-weight behaviour cloning) on demo transitions alone,
+        before the first env step: the critic and a demo-like actor from the start."""
+        if not hasattr(self.replay_buffer, "sample_demo"):
+            raise TypeError("pretraining needs the demo in the replay buffer (a DemoMixReplayBuffer)")
+        if not hasattr(self, "_logger"):  # before `learn` sets up its logger: these records go nowhere
+            self._logger = Logger(None, [])
+        self.update(updates, batch_size or self.batch_size, demo_only=True)
+
+    def current_bc_weight(self) -> float:
+        """The behaviour-cloning weight of the next online update: linear decay to zero."""
+        if self.bc_anneal_updates <= 0:
+            return 0.0
+        return self.bc_weight * max(0.0, 1.0 - self._online_updates / self.bc_anneal_updates)
+
+    def _bc_mask(self, batch_size: int, demo_only: bool) -> torch.Tensor:
+        """1 on the rows of a batch that are demo transitions (a DemoMixReplayBuffer puts them last)."""
+        rows = batch_size if demo_only else getattr(self.replay_buffer, "demo_rows", lambda b: 0)(batch_size)
+        mask = torch.zeros(batch_size)
+        mask[batch_size - rows:] = 1.0
+        return mask
+
+    def update(self, gradient_steps: int, batch_size: int, demo_only: bool = False) -> None:
+        """`gradient_steps` SAC updates on batches from the replay buffer (`demo_only`: its demo)."""
         if self.use_sde:
             raise NotImplementedError("FusedSAC does not implement gSDE")
         self.policy.set_training_mode(True)
@@ -217,16 +251,20 @@ class FusedSAC(SAC):
             optimizers.append(self.ent_coef_optimizer)
         self._update_learning_rate(optimizers)
         params, target_params = list(self.critic.parameters()), list(self.critic_target.parameters())
-        stats = torch.zeros(4)
+        stats = torch.zeros(5)
         auto = self.ent_coef_optimizer is not None
         losses = self._compiled_losses() if self.compile else self._losses
+        sample = self.replay_buffer.sample_demo if demo_only else self.replay_buffer.sample
+        bc_mask = self._bc_mask(batch_size, demo_only)
         for step in range(gradient_steps):
-            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            data = sample(batch_size, env=self._vec_normalize_env)
             discounts = data.discounts if data.discounts is not None else torch.full((batch_size, 1), self.gamma)
             ent_coef = self.log_ent_coef.detach().exp() if auto else self.ent_coef_tensor
-            loss, critic_loss, actor_loss, log_prob = losses(
+            bc_weight = torch.tensor(self.bc_weight if demo_only else self.current_bc_weight())
+            self._online_updates += not demo_only
+            loss, critic_loss, actor_loss, bc_loss, log_prob = losses(
                 data.observations, data.actions, data.next_observations, data.rewards.squeeze(-1),
-                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef)
+                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef, bc_mask, bc_weight)
             if auto:
                 ent_coef_loss = -(self.log_ent_coef * (log_prob.detach() + self.target_entropy)).mean()
                 loss = loss + ent_coef_loss
@@ -239,9 +277,10 @@ class FusedSAC(SAC):
                 with torch.no_grad():
                     torch._foreach_lerp_(target_params, params, self.tau)
             stats += torch.stack([critic_loss, actor_loss, ent_coef.reshape(()),
-                                  ent_coef_loss.detach() if auto else torch.zeros(())])
+                                  ent_coef_loss.detach() if auto else torch.zeros(()), bc_loss])
         self._n_updates += gradient_steps
-        critic_loss, actor_loss, ent_coef, ent_coef_loss = (stats / gradient_steps).tolist()
+        critic_loss, actor_loss, ent_coef, ent_coef_loss, bc_loss = (stats / gradient_steps).tolist()
+        self.logger.record("train/bc_loss", bc_loss)
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/ent_coef", ent_coef)
         self.logger.record("train/actor_loss", actor_loss)

@@ -36,6 +36,7 @@ from grm.one_shot import AdaptationSettings, one_shot_config
 from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
 from grm.view_slots import inputs
 from policies.demo_buffer import DemoMixReplayBuffer
+from policies.fixed_normalizer import normalizer_kwargs
 from policies.fused_sac import EnsembleSACPolicy, FusedSAC
 from policies.layer_norm_sac import LayerNormSACPolicy
 from policies.oracle_progress import OracleProgress
@@ -66,6 +67,9 @@ class DemoSettings:
     seed: int = setting(ge=0)
     seed_buffer: bool = setting()
     ratio: float = setting(ge=0, lt=1)
+    pretrain_updates: int = setting(ge=0)  # algo=sac only
+    bc_weight: float = setting(ge=0)  # algo=sac only
+    bc_anneal_updates: int = setting(ge=0)  # algo=sac only
 
 
 @dataclass
@@ -91,6 +95,8 @@ class SACSettings:
     n_critics: int = setting(ge=1)
     bf16: bool = setting()  # algo=sac only
     compile: bool = setting()  # algo=sac only
+    obs_norm: bool = setting()
+    obs_norm_min_std: float = setting(gt=0)
 
 
 @dataclass
@@ -141,10 +147,15 @@ class RLConfig:
                 raise ConfigError(f"horizons.{task}", steps, f"not a task; tasks are {', '.join(MT50)}")
             if steps < 1:
                 raise ConfigError(f"horizons.{task}", steps, "must be >= 1")
-        for key in ("bf16", "compile"):
-            if self.algo == "sb3_sac" and getattr(self.sac, key):
-                raise ConfigError(f"sac.{key}", True, f"is for the fused learner (algo=sac); with algo={self.algo} "
-                                                      f"pass sac.{key}=false")
+        fused_only = {"sac.bf16": self.sac.bf16, "sac.compile": self.sac.compile,
+                      "demo.pretrain_updates": self.demo.pretrain_updates, "demo.bc_weight": self.demo.bc_weight}
+        for key, value in fused_only.items():
+            if self.algo == "sb3_sac" and value:
+                off = " ".join(f"{k}={'false' if isinstance(v, bool) else 0}" for k, v in fused_only.items() if v)
+                raise ConfigError(key, value, f"is for the fused learner (algo=sac); with algo={self.algo} pass {off}")
+        if self.algo == "sac" and not self.demo.seed_buffer and (self.demo.pretrain_updates or self.demo.bc_weight):
+            raise ConfigError("demo.seed_buffer", False, "demo.pretrain_updates and demo.bc_weight learn from the "
+                                                         "demo in the buffer: pass demo.pretrain_updates=0 demo.bc_weight=0")
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
             raise ConfigError("task_reward", "grm", f"needs a GRM reward mode ({', '.join(GRM_MODES)}), "
                                                     f"not reward={self.reward}")
@@ -280,18 +291,36 @@ def save_run_checkpoint(model, state: dict, ckpt_dir: Path, wall_s: float) -> No
     write_text(ckpt_dir / "state.json", json.dumps(state))
 
 
+def observation_statistics(cfg: RLConfig, demo: dict | None, placements: int = 200) -> np.ndarray:
+    """States the policy will meet: the task's start state over `placements` placements (objects
+    and goals where the task puts them) and the demo's states (the arm's motion)."""
+    env = RLTask(cfg.task, (), 64, cfg.horizon)
+    env.reset(seed=cfg.seed + 777)
+    starts = [env.reset()[0] for _ in range(placements)]
+    env.close()
+    return np.concatenate([np.stack(starts), demo["obs"]]) if demo is not None else np.stack(starts)
+
+
 def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
     if cfg.algo in SAC_ALGOS:
         params = asdict(cfg.sac)
         policy_kwargs = {"net_arch": list(params.pop("net_arch")), "n_critics": params.pop("n_critics")}
+        obs_norm, min_std = params.pop("obs_norm"), params.pop("obs_norm_min_std")
+        if obs_norm:
+            policy_kwargs.update(normalizer_kwargs(observation_statistics(cfg, demo), min_std))
         layer_norm, bf16, compile = params.pop("critic_layer_norm"), params.pop("bf16"), params.pop("compile")
         if demo is not None:
             params.update(replay_buffer_class=DemoMixReplayBuffer,
                           replay_buffer_kwargs={"demo": demo, "demo_ratio": cfg.demo.ratio})
         common = {"seed": cfg.seed, "device": "cpu", "tensorboard_log": str(tb), **params}
         if cfg.algo == "sac":
-            return FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, policy_kwargs={
+            bc = {"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates} if demo else {}
+            model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, **bc, policy_kwargs={
                 **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True}}, **common)
+            if demo is not None and cfg.demo.pretrain_updates:
+                log.info("pretraining on the demo: %d updates", cfg.demo.pretrain_updates)
+                model.pretrain(cfg.demo.pretrain_updates)
+            return model
         return SAC(LayerNormSACPolicy if layer_norm else "MlpPolicy", venv, policy_kwargs=policy_kwargs, **common)
     params = asdict(cfg.ppo)
     net_arch = params.pop("net_arch", [256, 256])

@@ -7,6 +7,7 @@ import pytest
 import torch
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
+from policies.demo_buffer import DemoMixReplayBuffer
 from policies.fused_sac import EnsembleSACPolicy, FusedSAC
 from policies.policy_file import load_policy_file, save_policy_file
 
@@ -57,7 +58,7 @@ def test_sampled_log_probabilities_are_sb3s():
     model = make(DummyVecEnv([TrackTarget]))
     obs = torch.randn(64, 2)
     torch.manual_seed(0)
-    actions, log_prob = model._sample_actions(obs)
+    actions, log_prob, _ = model._sample_actions(obs)
     mean, log_std, _ = model.actor.get_action_dist_params(obs)
     dist = model.actor.action_dist.proba_distribution(mean, log_std)
     torch.testing.assert_close(log_prob, dist.log_prob(actions), rtol=1e-4, atol=1e-4)
@@ -120,8 +121,36 @@ def test_bf16_gradients_point_where_float32_ones_do():
         torch.manual_seed(0)  # the same sampled actions
         model.policy.zero_grad(set_to_none=True)
         loss = model._losses(data.observations, data.actions, data.next_observations, data.rewards.squeeze(-1),
-                             data.dones.squeeze(-1), torch.full((256,), model.gamma), model.log_ent_coef.exp())[0]
+                             data.dones.squeeze(-1), torch.full((256,), model.gamma), model.log_ent_coef.exp(),
+                             torch.zeros(256), torch.tensor(0.0))[0]
         loss.backward()
         grads.append([torch.cat([p.grad.flatten() for p in net.parameters()]) for net in (model.critic, model.actor)])
     for g32, g16 in zip(*grads):
         assert torch.nn.functional.cosine_similarity(g32, g16, 0) > 0.98
+
+
+def expert_demo(n: int = 200) -> dict[str, np.ndarray]:
+    """TrackTarget's optimal transitions: a = x, reward 0, each a one-step episode."""
+    obs = np.random.default_rng(1).uniform(-0.8, 0.8, (n, 2)).astype(np.float32)
+    return {"obs": obs, "next_obs": obs, "actions": obs[:, :1].copy(), "rewards": np.zeros(n, np.float32),
+            "dones": np.ones(n, np.float32)}
+
+
+def test_demo_pretraining_warm_starts_the_actor_and_bc_anneals_online():
+    """Before any env step, pretraining on the demo alone gives an actor that acts like the
+    demonstrator; online, the BC weight decays to zero over `bc_anneal_updates`."""
+    demo = expert_demo()
+    model = make(DummyVecEnv([TrackTarget]), replay_buffer_class=DemoMixReplayBuffer, learning_starts=8,
+                 replay_buffer_kwargs={"demo": demo, "demo_ratio": 0.5}, bc_weight=2.5, bc_anneal_updates=40)
+    assert model.replay_buffer.demo_rows(64) == 32
+    mask = model._bc_mask(64, demo_only=False)
+    assert mask[:32].sum() == 0 and mask[32:].sum() == 32  # the demo rows are the batch's last
+    before = tracking_error(model)
+    model.pretrain(300)
+    assert model.num_timesteps == 0 and model._online_updates == 0
+    assert tracking_error(model) < 0.15 < 0.3 < before, (before, tracking_error(model))  # without BC: 0.34
+    assert model.current_bc_weight() == 2.5
+    model.learn(40)  # 2 updates per step after 8 steps: 64 online updates
+    assert model._online_updates == 64 and model.current_bc_weight() == 0.0
+    with pytest.raises(TypeError, match="DemoMixReplayBuffer"):
+        make(DummyVecEnv([TrackTarget])).pretrain(1)

@@ -65,6 +65,18 @@ def test_success_detection_reads_the_simulators_verdict_and_voc_only_demonstrati
     assert summary["successes"] == 3 and summary["failures"] == 2  # 2 experts + the wrong run; early stop, reversed
     demos = [s for s in scores if s.kind == "expert"]
     assert summary["voc_dense"] == pytest.approx(np.mean([s.voc["dense"] for s in demos]))
+    assert summary["voc_reversed"] == pytest.approx(np.mean([s.voc["reversed"] for s in demos]))
+    # reversed VOC: the demo's frames up to its first success, played backwards, scored afresh
+    from grm.dataset import open_episode
+    from grm.inference import progress_from_embeddings
+    from grm.metrics import voc
+
+    rm = RewardModel.load(tiny_grm)
+    rm.set_reference_from_episode(root / "drawer-close-v3" / "expert_0000.hdf5")
+    with open_episode(root / "drawer-close-v3" / demos[0].name) as ep:
+        end = int(ep.keyframes[-1]) + 1
+        backwards = rm.encode(ep.frames(slice(0, end), rm.inputs)[::-1].copy())
+    assert demos[0].voc["reversed"] == pytest.approx(voc(progress_from_embeddings(rm, backwards, "fused", False)), abs=1e-5)
 
 def test_grm_adapt_uses_the_shared_one_shot_settings_and_refuses_an_ambiguous_demo(tiny_dataset, tiny_grm, tmp_path):
     """grm-adapt, grm-rl and the held-out benchmark adapt with configs/adaptation/one_shot.yaml."""

@@ -13,8 +13,10 @@ TINY_SAC = ["sac.learning_starts=50", "sac.batch_size=32", "sac.buffer_size=5000
             "sac.compile=false"]
 
 
-def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path):
-    tiny = [*TINY, *TINY_SAC, f"out={tmp_path}", "reward=oracle_pbrs"]
+def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path, caplog):
+    warm_start = ["demo.pretrain_updates=10", "demo.bc_weight=1.0", "demo.bc_anneal_updates=50"]
+    tiny = [*TINY, *TINY_SAC, *warm_start, f"out={tmp_path}", "reward=oracle_pbrs"]
+    caplog.set_level("INFO", logger="grm-rl")
     report = run(compose_rl(*tiny))
     assert report["episodes"] == 4 and report["final_success_rate"] in (0.0, 0.5, 1.0)  # 2 final episodes
     assert [c["episodes"] for c in report["curve"]] == [2, 4]
@@ -27,6 +29,7 @@ def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path):
     assert report2["episodes"] == 6 and report2["env_steps"] > report["env_steps"]
     assert [c["episodes"] for c in report2["curve"]] == [2, 4, 6]
     assert report2["wall_s"] > report["wall_s"]
+    assert caplog.text.count("pretraining on the demo: 10 updates") == 1  # once, not again on resume
     # other learning settings in the same folder: refused by name, nothing touched
     with pytest.raises(ConfigError, match=r"out=.*sac.learning_rate=0.0003 -> 0.001.*resume=false"):
         run(compose_rl(*tiny, "episodes=6", "sac.learning_rate=1e-3"))
@@ -75,6 +78,11 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
         compose_rl(f"out={tmp_path}", "algo=sb3_sac")
     with pytest.raises(ConfigError, match=r"sac.bf16=True: is for the fused learner"):
         compose_rl(f"out={tmp_path}", "algo=sb3_sac", "sac.compile=false", "sac.bf16=true")
+    with pytest.raises(ConfigError, match=r"demo.pretrain_updates=5: is for the fused learner .* pass "
+                                          r"demo.pretrain_updates=0$"):
+        compose_rl(f"out={tmp_path}", "algo=sb3_sac", "sac.compile=false", "demo.pretrain_updates=5")
+    with pytest.raises(ConfigError, match=r"demo.seed_buffer=False: .* pass demo.pretrain_updates=0 demo.bc_weight=0"):
+        compose_rl(f"out={tmp_path}", "demo.seed_buffer=false", "demo.bc_weight=1")
     assert not any(tmp_path.iterdir())  # refused before anything was written
 
 
