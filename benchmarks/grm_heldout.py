@@ -81,6 +81,7 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results/grm_heldout.json")
     ap.add_argument("--plots", default=str(OUT), help="per-episode progress plots go under DIR/<variant>/<stage>/<task>; "
                                                      "'' writes none (probes with other settings, so the committed plots stay)")
+    ap.add_argument("--adapted", default=str(ADAPTED), help="cache of adapted checkpoints")
     ap.add_argument("--merge", nargs="+", metavar="JSON", help="only join these tables (disjoint --tasks runs) into --out")
     args = ap.parse_args()
     if args.merge:
@@ -94,7 +95,7 @@ def main() -> None:
             models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
             for task in args.tasks:
                 demo = demos / task / "expert_0000.hdf5"
-                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, ADAPTED / name, args.adapt_steps)
+                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, Path(args.adapted) / name, args.adapt_steps)
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
                 per_task = {}

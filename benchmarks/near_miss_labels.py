@@ -39,7 +39,8 @@ def main() -> None:
     print(f"{len(rows)} of {unfinished} unfinished episodes end with a label >= {args.threshold}")
     print(f"{'task':<22}{'episode':<20}{'label':>7}{'GRM':>7}")
     for r in rows:
-        print(f"{r['task']:<22}{r['episode']:<20}{r['label_final']:>7.3f}{r['grm_final'] if r['grm_final'] is None else format(r['grm_final'], '7.3f'):>7}")
+        grm = "-" if r["grm_final"] is None else f"{r['grm_final']:.3f}"  # a task the table did not score
+        print(f"{r['task']:<22}{r['episode']:<20}{r['label_final']:>7.3f}{grm:>7}")
     Path(args.out).write_text(json.dumps({"dataset": args.dataset, "results": args.results, "key": args.key,
                                           "threshold": args.threshold, "unfinished": unfinished, "rows": rows},
                                          indent=2) + "\n")

@@ -36,7 +36,10 @@ def main() -> None:
     args = ap.parse_args()
     from policies.tool_high_level import load_affordance, make_pick_env
 
-    affordance = load_affordance(args.affordance)
+    try:
+        affordance = load_affordance(args.affordance)
+    except FileNotFoundError as e:
+        raise SystemExit(f"--affordance: {e}")
     result = {"objects_per_split": args.objects, "splits": {}}
     print(f"{'split':<16}{'raw near face':>28}{'anchor near face':>28}{'extent estimate':>28}   (mean / MAE / max |err|, mm)")
     for split, dists in SPLITS.items():

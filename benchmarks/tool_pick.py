@@ -66,7 +66,10 @@ def main() -> None:
     result = json.loads(out.read_text()) if out.is_file() else {"benchmark": "tool_pick", "policies": {}}
     from policies.tool_low_level import load_low_level
 
-    affordance, low_level = load_affordance(args.affordance), load_low_level(args.low)
+    try:
+        affordance, low_level = load_affordance(args.affordance), load_low_level(args.low)
+    except FileNotFoundError as e:
+        raise SystemExit(f"--affordance/--low: {e}")
     for name in args.policies:
         try:
             flat, make_policy = load_pick_policy(name, args.high, args.flat)

@@ -34,6 +34,9 @@ def load_affordance(path: str | None):
     """The trained encoder as points -> (approach opening, contact opening, extent); None without a path."""
     if not path:
         return None
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"affordance encoder {path} not found: train it with `tool-train-affordance "
+                                f"out={Path(path).parent}`, or pass an empty path for no estimate")
     from envs.tweezers.scene import OPEN_ANGLE
     from envs.tweezers.tool_geometry import openings_for
     from policies.affordance import PointNet

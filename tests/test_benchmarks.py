@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -58,3 +60,74 @@ def test_collect_throughput_runs_and_writes_its_rates(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["episodes"] == 2 and result["frames"] > 0 and result["collect_fps"] > 0 < result["raw_steps_per_s"]
+
+
+def _run(tmp_path, script: str, *args: str, env: dict | None = None, timeout: int = 300) -> dict:
+    """Run benchmarks/<script> with tiny-budget args; its JSON (written to tmp_path) parsed."""
+    out = tmp_path / f"{Path(script).stem}.json"
+    proc = subprocess.run([sys.executable, f"benchmarks/{script}", *args, "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def heldout_table(tiny_dataset, tiny_grm, tmp_path_factory):
+    """grm_heldout.py on the tiny dataset: the table the label and placement benchmarks read."""
+    tmp = tmp_path_factory.mktemp("heldout")
+    table = _run(tmp, "grm_heldout.py", "--dataset", str(tiny_dataset), "--variants", str(tiny_grm),
+                 "--tasks", "drawer-close-v3", "--adapt-steps", "2", "--perspectives", "fused", "--plots", "",
+                 "--adapted", str(tmp / "adapted"))
+    key = f"{Path(tiny_grm).parent.name}/one_shot/fused"
+    assert set(table) == {f"{Path(tiny_grm).parent.name}/{stage}/fused" for stage in ("zero_shot", "one_shot")}
+    row = table[key]["per_task"]["drawer-close-v3"]
+    assert {"voc_dense", "voc_reversed", "success_auc", "preference_acc", "kendall_tau"} <= set(row)
+    return tmp / "grm_heldout.json", key
+
+
+def test_near_miss_labels_lists_unfinished_episodes_by_label(tiny_dataset, heldout_table, tmp_path):
+    results, key = heldout_table
+    result = _run(tmp_path, "near_miss_labels.py", "--dataset", str(tiny_dataset), "--results", str(results),
+                  "--key", key, "--threshold", "0")
+    assert result["unfinished"] == len(result["rows"]) > 0  # threshold 0: every unfinished episode is listed
+    assert any(r["grm_final"] is not None for r in result["rows"])  # finals joined from the table
+
+
+def test_placement_offsets_joins_finals_with_object_offsets(tiny_dataset, heldout_table, tmp_path):
+    results, key = heldout_table
+    result = _run(tmp_path, "placement_offsets.py", "--task", "drawer-close-v3", "--dataset", str(tiny_dataset),
+                  "--results", str(results), "--key", key)
+    offsets = [e["object_offset"][0] for e in result["episodes"]]
+    assert len(offsets) > 0 and offsets == sorted(offsets) and len(result["episodes"][0]["hand_offset"]) == 3
+
+
+def test_state_visibility_measures_task_change_per_view(heldout_table, tmp_path):
+    results, key = heldout_table
+    result = _run(tmp_path, "state_visibility.py", "--tasks", "drawer-close-v3", "--episodes", "1", "--size", "32",
+                  "--results", str(results), "--key", key)
+    row = result["tasks"]["drawer-close-v3"]
+    assert set(row["task_change"]) == set(result["cameras"]) and row["success_auc"] is not None
+
+
+def test_render_detail_compares_mesh_settings(tmp_path):
+    result = _run(tmp_path, "render_detail.py", "--tasks", "drawer-close-v3", "--keep", "1.0", "0.5", "--episodes", "1")
+    assert set(result["by_keep"]) == {"1.0", "0.5"} and result["by_keep"]["1.0"]["dphi_max"] == 0.0
+    assert result["by_keep"]["0.5"]["ms"] > 0
+
+
+def test_ros_loop_measures_the_policy_node_over_dds(ros_domain, tmp_path):
+    result = _run(tmp_path, "ros_loop.py", "--seconds", "1", "--rates", "50", "--domain-id", str(ros_domain))
+    row = result["rows"][0]
+    assert row["rate_hz"] == 50 and row["commands"] > 0 and row["round_trip_ms_p50"] > 0
+
+
+def test_tool_benchmarks_run_without_trained_parts(tmp_path):
+    """The privileged picker and the perception check need no trained model (--affordance '')."""
+    pick = _run(tmp_path, "tool_pick.py", "--policies", "privileged", "--episodes", "1", "--affordance", "")
+    assert set(pick["policies"]["privileged"]) >= {"train", "held_out_sizes", "held_out_shapes"}
+    perception = _run(tmp_path, "tool_perception.py", "--objects", "1", "--affordance", "")
+    assert set(perception["splits"]) == set(pick["policies"]["privileged"]) - {"source"}
+    proc = subprocess.run([sys.executable, "benchmarks/tool_pick.py", "--affordance", str(tmp_path / "none.pt"),
+                           "--out", str(tmp_path / "x.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "--affordance/--low: affordance encoder" in proc.stderr  # one line, no traceback
+    assert "Traceback" not in proc.stderr

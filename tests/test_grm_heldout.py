@@ -31,7 +31,6 @@ def test_demos_folder_supplies_each_tasks_one_demo(tmp_path, tiny_dataset, tiny_
     import sys
 
     heldout = load_benchmark("grm_heldout")
-    monkeypatch.setattr(heldout, "ADAPTED", tmp_path / "adapted")
     demo = tmp_path / "demos" / "drawer-close-v3" / "expert_0000.hdf5"
     demo.parent.mkdir(parents=True)
     shutil.copy(tiny_dataset / "drawer-close-v3" / "expert_0001.hdf5", demo)
@@ -40,7 +39,8 @@ def test_demos_folder_supplies_each_tasks_one_demo(tmp_path, tiny_dataset, tiny_
     monkeypatch.setattr(heldout, "adapt", lambda ckpt, d, *a: adapted_from.append(d) or real_adapt(ckpt, d, *a))
     out = tmp_path / "table.json"
     argv = ["grm_heldout", "--dataset", str(tiny_dataset), "--demos", str(demo.parents[1]), "--variants", str(tiny_grm),
-            "--tasks", "drawer-close-v3", "--adapt-steps", "2", "--perspectives", "fused", "--out", str(out)]
+            "--tasks", "drawer-close-v3", "--adapt-steps", "2", "--perspectives", "fused", "--out", str(out),
+            "--adapted", str(tmp_path / "adapted")]
     monkeypatch.setattr(sys, "argv", argv + ["--plots", str(tmp_path / "plots")])
     heldout.main()
     assert adapted_from == [demo]
