@@ -6,17 +6,18 @@
 # episode ends with the hand returning home (rollout.post_success=retract), and a quarter of
 # finished episodes' query frames are drawn after success (sampler.post_success_share=0.25).
 # The earlier shipped model (plain endings, the ablation table's baseline) is scripts/grm_ablations.sh's.
+# Sizes and places (scripts/common.sh): OUT roots every file written (default: the repository);
+# COLLECT_ARGS, TRAIN_ARGS and EVAL_ARGS are appended to every grm-collect, grm-train and
+# grm_heldout.py command, so tests/test_scripts.py runs this script on a tiny budget.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-BIN=.venv/bin
+source "$(dirname "$0")/common.sh"
 # 40 pretraining tasks x (8 expert + 2 noisy + 2 early-stop + 3 wrong + 2 reversed) episodes, 64x64, 3 views
-$BIN/grm-collect task=pretrain episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 \
-  failures.reversed=2 seed=0 env.image_size=64 rollout.post_success=retract rollout.post_success_steps=40 \
-  out=data/pretrain-retract
+collect task=pretrain episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 \
+  seed=0 env.image_size=64 rollout.post_success=retract rollout.post_success_steps=40 out="$OUT/data/pretrain-retract"
 # held-out evaluation data: per task, expert_0000 is the one demo, 10 more experts, 10 failed/perturbed
-$BIN/grm-collect task=held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 \
-  failures.reversed=2 seed=1000 env.image_size=64 out=data/heldout
-$BIN/grm-train datasets=[data/pretrain-retract] steps=1600 batch_size=16 seed=0 sampler.post_success_share=0.25 \
-  out=runs/grm-retract
-mkdir -p grm/pretrained
-cp runs/grm-retract/grm.pt grm/pretrained/grm_mt40.pt
+collect task=held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 \
+  seed=1000 env.image_size=64 out="$OUT/data/heldout"
+train datasets="[$OUT/data/pretrain-retract]" steps=1600 batch_size=16 seed=0 sampler.post_success_share=0.25 \
+  out="$OUT/runs/grm-retract"
+mkdir -p "$OUT/grm/pretrained"
+cp "$OUT/runs/grm-retract/grm.pt" "$OUT/grm/pretrained/grm_mt40.pt"

@@ -1,0 +1,65 @@
+"""The research scripts in scripts/ run their own commands on a tiny budget (scripts/common.sh):
+every file lands under OUT, the sizes come from COLLECT_ARGS / TRAIN_ARGS / EVAL_ARGS."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+TINY = {
+    "COLLECT_ARGS": "task=[drawer-close-v3,window-close-v3] episodes=2 failures.noisy=0 failures.early_stop=1 "
+                    "failures.wrong=0 failures.reversed=0 env.image_size=32 workers=1",
+    "TRAIN_ARGS": "steps=2 batch_size=2 model.width=8 model.embed_dim=32 warmup=1 log_every=1000 ckpt_every=1000 "
+                  "progress=false",
+    "EVAL_ARGS": "--tasks drawer-close-v3 --adapt-steps 2 --perspectives fused",
+}
+
+
+def run_script(name: str, out: Path, **env: str) -> None:
+    proc = subprocess.run(["bash", f"scripts/{name}"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **TINY, "OUT": str(out), **env})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def tiny_recipe(tmp_path_factory):
+    """make_pretrained_grm.sh on a tiny budget: its held-out data serve the scripts that need it."""
+    out = tmp_path_factory.mktemp("scripts")
+    shipped = (ROOT / "grm" / "pretrained" / "grm_mt40.pt").read_bytes()
+    run_script("make_pretrained_grm.sh", out)
+    assert (ROOT / "grm" / "pretrained" / "grm_mt40.pt").read_bytes() == shipped  # OUT's copy, not the shipped one
+    return out
+
+
+def test_make_pretrained_grm_builds_a_checkpoint_and_heldout_data(tiny_recipe):
+    import torch
+
+    assert torch.load(tiny_recipe / "grm" / "pretrained" / "grm_mt40.pt", map_location="cpu", weights_only=True)
+    assert sorted(p.name for p in (tiny_recipe / "data" / "heldout").iterdir() if p.is_dir()) == \
+        ["drawer-close-v3", "window-close-v3"]
+
+
+def test_door_lock_adapt_steps_writes_one_table_per_setting(tiny_recipe):
+    run_script("door_lock_adapt_steps.sh", tiny_recipe)
+    tables = sorted((tiny_recipe / "benchmarks" / "results" / "adapt_steps").glob("*.json"))
+    assert [t.name for t in tables] == [f"door-lock-v3-a{s}.json" for s in (150, 300, 50, 600)]
+    row = json.loads(tables[0].read_text())["grm_mt40/one_shot/fused"]["per_task"]
+    assert list(row) == ["drawer-close-v3"]  # EVAL_ARGS' --tasks won over the script's own
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, table", [("grm_ablations.sh", "grm_ablations.json"),
+                                         ("grm_capped_labels.sh", "grm_heldout_capped_labels.json")])
+def test_experiment_scripts_write_their_tables(tiny_recipe, name, table):
+    run_script(name, tiny_recipe)
+    assert json.loads((tiny_recipe / "benchmarks" / "results" / table).read_text())
+
+
+@pytest.mark.slow
+def test_retract_experiment_merges_its_two_halves(tiny_recipe):
+    run_script("grm_retract.sh", tiny_recipe, TASKS_A="drawer-close-v3", TASKS_B="window-close-v3",
+               EVAL_ARGS="--adapt-steps 2 --perspectives fused")
+    table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_heldout_retract.json").read_text())
+    assert sorted(table["grm-retract/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
