@@ -36,7 +36,6 @@ from grm.one_shot import AdaptationSettings, one_shot_config
 from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
 from grm.view_slots import inputs
 from policies.demo_buffer import DemoMixReplayBuffer
-from policies.fixed_normalizer import normalizer_kwargs
 from policies.fused_sac import EnsembleSACPolicy, FusedSAC
 from policies.layer_norm_sac import LayerNormSACPolicy
 from policies.oracle_progress import OracleProgress
@@ -95,8 +94,6 @@ class SACSettings:
     n_critics: int = setting(ge=1)
     bf16: bool = setting()  # algo=sac only
     compile: bool = setting()  # algo=sac only
-    obs_norm: bool = setting()
-    obs_norm_min_std: float = setting(gt=0)
 
 
 @dataclass
@@ -291,23 +288,10 @@ def save_run_checkpoint(model, state: dict, ckpt_dir: Path, wall_s: float) -> No
     write_text(ckpt_dir / "state.json", json.dumps(state))
 
 
-def observation_statistics(cfg: RLConfig, demo: dict | None, placements: int = 200) -> np.ndarray:
-    """States the policy will meet: the task's start state over `placements` placements (objects
-    and goals where the task puts them) and the demo's states (the arm's motion)."""
-    env = RLTask(cfg.task, (), 64, cfg.horizon)
-    env.reset(seed=cfg.seed + 777)
-    starts = [env.reset()[0] for _ in range(placements)]
-    env.close()
-    return np.concatenate([np.stack(starts), demo["obs"]]) if demo is not None else np.stack(starts)
-
-
 def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
     if cfg.algo in SAC_ALGOS:
         params = asdict(cfg.sac)
         policy_kwargs = {"net_arch": list(params.pop("net_arch")), "n_critics": params.pop("n_critics")}
-        obs_norm, min_std = params.pop("obs_norm"), params.pop("obs_norm_min_std")
-        if obs_norm:
-            policy_kwargs.update(normalizer_kwargs(observation_statistics(cfg, demo), min_std))
         layer_norm, bf16, compile = params.pop("critic_layer_norm"), params.pop("bf16"), params.pop("compile")
         if demo is not None:
             params.update(replay_buffer_class=DemoMixReplayBuffer,
