@@ -198,6 +198,7 @@ def command(name: str, schema: type, job: Callable) -> Callable[[], None]:
             _refuse(exc)
 
     main.__doc__ = f"Entry point of configs/{name}.yaml."
+    main.settings = (name, schema)  # what `compose` needs to check a command line without running it
     return main
 
 
