@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
+from dataclasses import dataclass
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
@@ -33,25 +34,46 @@ def camera_names(model: mujoco.MjModel) -> list[str]:
     return [model.camera(i).name for i in range(model.ncam)]
 
 
-class MultiViewRenderer:
-    """Renders a fixed list of named cameras of one model into a (V, H, W, 3) uint8 array."""
+@dataclass(frozen=True)
+class FreeCamera:
+    """A camera the model does not define: it looks at `lookat` from `distance` metres, at
+    `azimuth` and `elevation` degrees (MuJoCo's free camera), so any MuJoCo scene can be framed."""
+    name: str
+    lookat: tuple[float, float, float]
+    distance: float
+    azimuth: float = 90.0
+    elevation: float = -45.0
 
-    def __init__(self, model: mujoco.MjModel, cameras: list[str], height: int, width: int, fast: bool = True,
-                 upright: bool = True, mesh_keep: float = 1.0):
+    def mjv(self) -> mujoco.MjvCamera:
+        cam = mujoco.MjvCamera()
+        cam.type = mujoco.mjtCamera.mjCAMERA_FREE
+        cam.lookat[:] = self.lookat
+        cam.distance, cam.azimuth, cam.elevation = self.distance, self.azimuth, self.elevation
+        return cam
+
+
+class MultiViewRenderer:
+    """Renders a fixed list of cameras of one model (its named cameras, or `FreeCamera`s) into
+    a (V, H, W, 3) uint8 array."""
+
+    def __init__(self, model: mujoco.MjModel, cameras: list[str | FreeCamera], height: int, width: int,
+                 fast: bool = True, upright: bool = True, mesh_keep: float = 1.0):
         """mesh_keep < 1 draws a copy of the model whose dense meshes keep that share of their
         faces (`envs.mesh_detail`; only with `fast`): the data given to `render` still comes from
         the simulated model."""
         valid = camera_names(model)
-        unknown = [c for c in cameras if c not in valid]
+        unknown = [c for c in cameras if isinstance(c, str) and c not in valid]
         if unknown:
-            raise ValueError(f"unknown camera(s) {unknown}; this model has: {', '.join(valid)}")
-        if len(set(cameras)) != len(cameras):
-            raise ValueError(f"camera list has duplicates: {list(cameras)}")
+            raise ValueError(f"unknown camera(s) {unknown}; this model has: {', '.join(valid) or 'none'} "
+                             f"(envs.rendering.FreeCamera frames a scene without named cameras)")
+        self.cameras = [c if isinstance(c, str) else c.name for c in cameras]
+        if len(set(self.cameras)) != len(self.cameras):
+            raise ValueError(f"camera list has duplicates: {self.cameras}")
         if height <= 0 or width <= 0:
             raise ValueError(f"image size must be positive, got {height}x{width}")
-        self.cameras = list(cameras)
+        self._views = [c if isinstance(c, str) else c.mjv() for c in cameras]
         self.fast = fast
-        self._rolled = [upright and c in ROLLED_CAMERAS for c in self.cameras]
+        self._rolled = [upright and isinstance(c, str) and c in ROLLED_CAMERAS for c in cameras]
         if fast:
             from envs.mesh_detail import decimated_render_model
 
@@ -66,7 +88,7 @@ class MultiViewRenderer:
 
     def render(self, data: mujoco.MjData) -> np.ndarray:
         """Return a fresh (V, H, W, 3) array of the current state seen from every camera."""
-        for i, cam in enumerate(self.cameras):
+        for i, cam in enumerate(self._views):
             self._renderer.update_scene(data, camera=cam)
             if self.fast:
                 for flag in _SLOW_FLAGS:

@@ -127,8 +127,9 @@ def check_names(name: str, schema: type, overrides: list[str]) -> None:
             if "." not in key and not key.startswith("++"):
                 continue
             key = key.lstrip("+").split(".")[0]
-        assert OmegaConf.select(cfg, key, default=KeyError, throw_on_missing=False) is not KeyError, \
-            f"{name} has no setting {key}"
+        *parents, leaf = key.split(".")
+        node = OmegaConf.select(cfg, ".".join(parents)) if parents else cfg
+        assert node is not None and leaf in node.keys(), f"{name} has no setting {key}"  # keys(): also ??? values
 
 
 def check_script(argv: list[str]) -> None:
