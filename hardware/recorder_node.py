@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from hardware.episode_builder import build_episode, save_episode
+from grm.dataset.episode_builder import build_episode, save_episode
 from hardware.profile import load_profile
 from hardware.ros_common import declare, image_to_array, node_main
 from hardware.safety import InputRejected, check_joint_state

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hardware.episode_builder import build_episode, save_episode
+from grm.dataset.episode_builder import build_episode, save_episode
 from hardware.profile import load_profile
 from hardware.ros_common import image_to_array
 from hardware.safety import InputRejected, check_joint_state

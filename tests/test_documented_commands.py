@@ -77,8 +77,8 @@ def substitute(overrides: list[str], fill: dict[str, str]) -> list[str]:
         missing = not (ROOT / value).exists()
         if key == "datasets":
             value = f"[{fill['DATASET']}]"
-        elif key == "dataset" or (key == "demo" and missing):
-            value = fill["DATASET" if key == "dataset" else "DEMO"]
+        elif key == "dataset" or (key in ("demo", "src") and missing):
+            value = fill["DEMO" if key == "demo" else "DATASET"]
         elif key == "checkpoint" and missing:
             value = fill["GRM"]
         elif key.endswith(".policy") and missing:

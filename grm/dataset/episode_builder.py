@@ -1,5 +1,6 @@
-"""Turn streams recorded on a robot into one episode file of the project's dataset format,
-so a single teleoperated demo can drive `grm-adapt` (and `grm-eval`, `grm-rl demo.path=`).
+"""Turn streams recorded elsewhere (a robot, a rosbag, a LeRobot dataset) into one episode file of
+the project's dataset format, so a single teleoperated demo can drive `grm-adapt` (and
+`grm-eval`, `grm-rl demo.path=`).
 
 Real recordings have no simulator state and no ground-truth progress: `physics` is empty,
 keyframes are the operator's marks (plus the first and the success frame) and progress is the
