@@ -183,6 +183,7 @@ def test_grm_train_refuses_to_resume_a_run_with_another_learning_rate(tiny_datas
 COMMANDS = {  # console script -> (module, entry point)
     "grm-collect": ("grm.cli.collect", "main"), "grm-train": ("grm.cli.train", "main"),
     "grm-adapt": ("grm.cli.adapt", "main"), "grm-eval": ("grm.cli.eval", "main"), "grm-rl": ("policies.cli_rl", "main"),
+    "grm-convert": ("grm.cli.convert", "main"),
     "grm-deploy": ("hardware.cli", "deploy_main"), "grm-import-bag": ("hardware.cli", "import_bag_main"),
     "tool-train-low": ("policies.cli_tool", "train_low_main"),
     "tool-train-affordance": ("policies.cli_tool", "train_affordance_main"),

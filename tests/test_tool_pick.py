@@ -93,6 +93,7 @@ def _extent_measuring_pointnet(PointNet):
     return net
 
 
+@pytest.mark.slow  # ~2.5 min of tweezer episodes on 2 cores: beyond the CI suite's budget (pytest -m slow runs it)
 def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     import json
 
