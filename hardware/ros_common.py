@@ -48,12 +48,17 @@ def stamp_seconds(stamp) -> float:
     return stamp.sec + stamp.nanosec * 1e-9
 
 
+STOP_GRACE_S = 3  # seconds a node has to stop cleanly (its final hold command) after Ctrl-C / SIGTERM
+
+
 def run_node(factory: Callable, args: list[str] | None = None) -> None:
     """rclpy.init, build the node, spin until Ctrl-C / SIGTERM, then let it stop cleanly.
 
     The signal handler only sets a flag: raising from it lands at an arbitrary bytecode, e.g.
     inside rclpy's C++ message conversion, which turns it into a RuntimeError (exit code 1,
-    and no clean stop). The spin loop polls the flag every 50 ms.
+    and no clean stop). The spin loop polls the flag every 50 ms. A node whose clean stop hangs
+    (seen once under heavy load: a sim robot spinning for minutes after its launcher died) is
+    ended by the kernel STOP_GRACE_S after the request.
     """
     import signal
 
@@ -65,6 +70,9 @@ def run_node(factory: Callable, args: list[str] | None = None) -> None:
 
     def request_stop(*_):
         stop.append(True)
+        # the clean stop below gets STOP_GRACE_S; then the kernel ends the process (SIGALRM's default
+        # action), whatever it is stuck in: a robot node must never outlive its launcher
+        signal.alarm(STOP_GRACE_S)
 
     # Our own handlers: rclpy's would shut the context down before the node can send its
     # final hold command.
@@ -87,6 +95,7 @@ def run_node(factory: Callable, args: list[str] | None = None) -> None:
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
+        signal.alarm(0)
 
 
 def node_main(name: str, impl) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from hardware.ros_common import STOP_GRACE_S
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -43,9 +45,10 @@ def test_no_node_outlives_grm_deploy(sig, ros_domain, tmp_path):
             time.sleep(0.1)
         deploy.send_signal(sig)
         killed = time.monotonic()
-        while any(_alive(p) for p in nodes) and time.monotonic() - killed < 1.0:
+        # a clean stop takes well under a second; one that hangs is ended STOP_GRACE_S after the signal
+        while any(_alive(p) for p in nodes) and time.monotonic() - killed < STOP_GRACE_S + 1:
             time.sleep(0.02)
-        assert not any(_alive(p) for p in nodes), f"node(s) still running 1 s after {sig.name}"
+        assert not any(_alive(p) for p in nodes), f"node(s) still running {STOP_GRACE_S + 1} s after {sig.name}"
     finally:
         deploy.kill()
         deploy.wait()
@@ -106,3 +109,25 @@ def test_a_killed_deploy_leaves_a_hold_as_the_last_command_and_a_renamed_joint_i
         h.close()
         deploy.kill()
         deploy.wait()
+
+
+def test_a_node_whose_clean_stop_hangs_is_ended_by_the_kernel(ros_domain):
+    """run_node's clean stop gets STOP_GRACE_S after SIGTERM; then SIGALRM ends the process."""
+    code = "\n".join([
+        "import time", "from rclpy.node import Node", "from hardware.ros_common import run_node",
+        "def factory():",
+        "    node = Node('hangs_on_stop')",
+        "    node.on_shutdown = lambda: time.sleep(3600)  # a clean stop that never ends",
+        "    print('up', flush=True)",
+        "    return node",
+        "run_node(factory, [])"])
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "up"
+        proc.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        assert proc.wait(timeout=STOP_GRACE_S + 5) == -signal.SIGALRM
+        assert STOP_GRACE_S - 0.5 < time.monotonic() - start < STOP_GRACE_S + 5
+    finally:
+        proc.kill()
+        proc.wait()
