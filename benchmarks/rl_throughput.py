@@ -37,7 +37,8 @@ from policies.rl_run import build_model, compose_rl, ensure_demo, make_vec_env
 from policies.shaping import GRMPotential, ShapedRewardVecEnv
 
 ROOT = Path(__file__).resolve().parents[1]
-LOOPS = {"sb3_sac": ["algo=sb3_sac", "vec_env=dummy", "sac.bf16=false", "sac.compile=false"],
+LOOPS = {"sb3_sac": ["algo=sb3_sac", "vec_env=dummy", "sac.bf16=false", "sac.compile=false", "demo.pretrain_updates=0",
+                     "demo.bc_weight=0"],
          "sac, dummy": ["algo=sac", "vec_env=dummy"],
          "sac": ["algo=sac", "vec_env=subproc"],
          "sac, bf16": ["algo=sac", "vec_env=subproc", "sac.bf16=true"]}

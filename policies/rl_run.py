@@ -150,9 +150,6 @@ class RLConfig:
             if self.algo == "sb3_sac" and value:
                 off = " ".join(f"{k}={'false' if isinstance(v, bool) else 0}" for k, v in fused_only.items() if v)
                 raise ConfigError(key, value, f"is for the fused learner (algo=sac); with algo={self.algo} pass {off}")
-        if self.algo == "sac" and not self.demo.seed_buffer and (self.demo.pretrain_updates or self.demo.bc_weight):
-            raise ConfigError("demo.seed_buffer", False, "demo.pretrain_updates and demo.bc_weight learn from the "
-                                                         "demo in the buffer: pass demo.pretrain_updates=0 demo.bc_weight=0")
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
             raise ConfigError("task_reward", "grm", f"needs a GRM reward mode ({', '.join(GRM_MODES)}), "
                                                     f"not reward={self.reward}")

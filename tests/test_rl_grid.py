@@ -8,7 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 TINY = ["task=reach-v3", "seed=0", "episodes=2", "max_steps=20", "eval.every_episodes=1", "eval.episodes=1",
         "eval.final_episodes=1", "checkpoint_every_episodes=1", "sac.learning_starts=10", "sac.batch_size=16",
-        "sac.net_arch=[16,16]", "sac.compile=false", "vec_env=dummy"]
+        "sac.net_arch=[16,16]", "sac.compile=false", "vec_env=dummy",
+        "demo.pretrain_updates=10"]
 
 
 def test_sweep_then_report(tmp_path):

@@ -10,7 +10,8 @@ from policies.rl_run import compose_rl, demo_transitions, run
 TINY = ["episodes=4", "max_steps=40", "eval.every_episodes=2", "eval.episodes=1", "eval.final_episodes=2",
         "checkpoint_every_episodes=2", "progress=false", "task=reach-v3"]
 TINY_SAC = ["sac.learning_starts=50", "sac.batch_size=32", "sac.buffer_size=5000", "sac.net_arch=[32,32]",
-            "sac.compile=false"]
+            "sac.compile=false", "demo.pretrain_updates=10"]
+SB3 = ["sac.compile=false", "demo.pretrain_updates=0", "demo.bc_weight=0"]  # what algo=sb3_sac needs
 
 
 def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path, caplog):
@@ -74,15 +75,14 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
     assert compose_rl(f"out={tmp_path}", "task=box-close-v3").horizon > compose_rl(f"out={tmp_path}").horizon
     assert compose_rl(f"out={tmp_path}", "task=box-close-v3", "max_steps=40").horizon == 40
     with pytest.raises(ConfigError, match=r"sac.compile=True: is for the fused learner \(algo=sac\); with algo=sb3_sac "
-                                          r"pass sac.compile=false"):
+                                          r"pass sac.compile=false demo.pretrain_updates=0 demo.bc_weight=0$"):
         compose_rl(f"out={tmp_path}", "algo=sb3_sac")
     with pytest.raises(ConfigError, match=r"sac.bf16=True: is for the fused learner"):
-        compose_rl(f"out={tmp_path}", "algo=sb3_sac", "sac.compile=false", "sac.bf16=true")
+        compose_rl(f"out={tmp_path}", "algo=sb3_sac", *SB3, "sac.bf16=true")
     with pytest.raises(ConfigError, match=r"demo.pretrain_updates=5: is for the fused learner .* pass "
                                           r"demo.pretrain_updates=0$"):
-        compose_rl(f"out={tmp_path}", "algo=sb3_sac", "sac.compile=false", "demo.pretrain_updates=5")
-    with pytest.raises(ConfigError, match=r"demo.seed_buffer=False: .* pass demo.pretrain_updates=0 demo.bc_weight=0"):
-        compose_rl(f"out={tmp_path}", "demo.seed_buffer=false", "demo.bc_weight=1")
+        compose_rl(f"out={tmp_path}", "algo=sb3_sac", *SB3, "demo.pretrain_updates=5")
+    assert compose_rl(f"out={tmp_path}", "algo=sb3_sac", *SB3).algo == "sb3_sac"
     assert not any(tmp_path.iterdir())  # refused before anything was written
 
 
