@@ -95,7 +95,8 @@ def main() -> None:
             models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
             for task in args.tasks:
                 demo = demos / task / "expert_0000.hdf5"
-                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, Path(args.adapted) / name, args.adapt_steps)
+                cache = Path(args.adapted) / name
+                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, cache, args.adapt_steps)
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
                 per_task = {}

@@ -18,9 +18,10 @@ actor step after the critic step); both use the min over the ensemble, as SB3 do
 
 A warm start from demonstrations (with a `DemoMixReplayBuffer`): `pretrain` runs updates on demo
 batches alone before the first env step, and the actor's loss adds behaviour cloning on the demo
-rows of every batch, weighted relative to the size of the actor's SAC loss (mean |alpha log pi -
-Q|, like TD3+BC's relative weight, so one weight serves any reward scale, Q near 0 included) and annealed linearly to zero over `bc_anneal_updates` online updates:
-the actor starts where the demonstrator acts and RL is free to improve on it later.
+rows of every batch, weighted relative to the size of the actor's SAC loss (mean |alpha log pi - Q|,
+like TD3+BC's relative weight: one weight serves any reward scale, Q near 0 included), annealed
+linearly to zero over `bc_anneal_updates` online updates. The actor starts where the demonstrator
+acts, and RL is free to improve on it later.
 """
 from __future__ import annotations
 

@@ -295,7 +295,8 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
                           replay_buffer_kwargs={"demo": demo, "demo_ratio": cfg.demo.ratio})
         common = {"seed": cfg.seed, "device": "cpu", "tensorboard_log": str(tb), **params}
         if cfg.algo == "sac":
-            bc = {"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates} if demo else {}
+            bc = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates}
+                  if demo is not None else {})
             model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, **bc, policy_kwargs={
                 **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True}}, **common)
             if demo is not None and cfg.demo.pretrain_updates:

@@ -76,7 +76,8 @@ def test_success_detection_reads_the_simulators_verdict_and_voc_only_demonstrati
     with open_episode(root / "drawer-close-v3" / demos[0].name) as ep:
         end = int(ep.keyframes[-1]) + 1
         backwards = rm.encode(ep.frames(slice(0, end), rm.inputs)[::-1].copy())
-    assert demos[0].voc["reversed"] == pytest.approx(voc(progress_from_embeddings(rm, backwards, "fused", False)), abs=1e-5)
+    expected = voc(progress_from_embeddings(rm, backwards, "fused", False))
+    assert demos[0].voc["reversed"] == pytest.approx(expected, abs=1e-5)
 
 def test_grm_adapt_uses_the_shared_one_shot_settings_and_refuses_an_ambiguous_demo(tiny_dataset, tiny_grm, tmp_path):
     """grm-adapt, grm-rl and the held-out benchmark adapt with configs/adaptation/one_shot.yaml."""

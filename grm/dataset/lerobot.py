@@ -162,7 +162,8 @@ def to_lerobot(src: str | Path, dst: str | Path, fps: int, robot_type: str = "sa
         H, W = frames.shape[1:3]
         features[key] = {"dtype": "video", "shape": [H, W, 3], "names": ["height", "width", "channels"],
                          "info": {"video.height": H, "video.width": W, "video.codec": "h264", "video.pix_fmt": PIX_FMT,
-                                  "video.is_depth_map": False, "video.fps": fps, "video.channels": 3, "has_audio": False}}
+                                  "video.is_depth_map": False, "video.fps": fps, "video.channels": 3,
+                                  "has_audio": False}}
         pixels = frames.reshape(-1, 3).astype(np.float64) / 255.0
         stats[key] = {m: [[[x]] for x in f(pixels)] for m, f in
                       (("min", lambda p: p.min(0)), ("max", lambda p: p.max(0)), ("mean", lambda p: p.mean(0)),
@@ -241,7 +242,8 @@ def from_lerobot(src: str | Path, dst: str | Path, task: str | None = None) -> l
         if "grm/kind" in row:  # written by to_lerobot: the episode exactly as it was
             ep = EpisodeData(task=row["grm/task"], instruction=instruction, kind=row["grm/kind"], seed=row["grm/seed"],
                              cameras=cameras, images=images, state=col["observation.state"],
-                             physics=col.get("observation.physics", np.zeros((len(images), 0)))[:, :row["grm/physics_size"]],
+                             physics=col.get("observation.physics",
+                                             np.zeros((len(images), 0)))[:, :row["grm/physics_size"]],
                              actions=col["action"][:-1].astype(np.float32),
                              rewards=col["next.reward"][:-1].astype(np.float32),
                              step_success=col["next.success"][:-1].astype(bool),
