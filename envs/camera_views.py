@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import gymnasium as gym
-import numpy as np
 
 from envs.rendering import FreeCamera, MultiViewRenderer
 
