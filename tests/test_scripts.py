@@ -49,7 +49,6 @@ def test_door_lock_adapt_steps_writes_one_table_per_setting(tiny_recipe):
     assert list(row) == ["drawer-close-v3"]  # EVAL_ARGS' --tasks won over the script's own
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name, table", [("grm_ablations.sh", "grm_ablations.json"),
                                          ("grm_capped_labels.sh", "grm_heldout_capped_labels.json")])
 def test_experiment_scripts_write_their_tables(tiny_recipe, name, table):
@@ -57,7 +56,6 @@ def test_experiment_scripts_write_their_tables(tiny_recipe, name, table):
     assert json.loads((tiny_recipe / "benchmarks" / "results" / table).read_text())
 
 
-@pytest.mark.slow
 def test_retract_experiment_merges_its_two_halves(tiny_recipe):
     run_script("grm_retract.sh", tiny_recipe, TASKS_A="drawer-close-v3", TASKS_B="window-close-v3",
                EVAL_ARGS="--adapt-steps 2 --perspectives fused")
