@@ -56,6 +56,7 @@ def test_experiment_scripts_write_their_tables(tiny_recipe, name, table):
     assert json.loads((tiny_recipe / "benchmarks" / "results" / table).read_text())
 
 
+@pytest.mark.slow  # ~75 s (three collections, two trainings, six evaluations): the CI suite's budget is 15 min
 def test_retract_experiment_merges_its_two_halves(tiny_recipe):
     run_script("grm_retract.sh", tiny_recipe, TASKS_A="drawer-close-v3", TASKS_B="window-close-v3",
                EVAL_ARGS="--adapt-steps 2 --perspectives fused")
