@@ -43,7 +43,7 @@ IMAGE_PREFIX = "observation.images."
 CODEC, PIX_FMT, CRF = "libx264", "yuv444p", 10  # full-resolution colour: small frames lose edges in 4:2:0
 
 
-def _frame_columns(ep: EpisodeData, physics_size: int) -> dict[str, np.ndarray]:
+def _frame_columns(ep: EpisodeData) -> dict[str, np.ndarray]:
     """Per-frame arrays (T+1 rows) of one episode, in LeRobot's names."""
     n = ep.num_steps + 1
 
@@ -54,11 +54,18 @@ def _frame_columns(ep: EpisodeData, physics_size: int) -> dict[str, np.ndarray]:
     done[-1] = True
     cols = {"observation.state": ep.state.astype(np.float64), "action": pad(ep.actions.astype(np.float32)),
             "next.reward": pad(ep.rewards.astype(np.float32)), "next.success": pad(ep.step_success.astype(bool), False),
-            "next.done": done, "observation.progress": ep.progress.astype(np.float32)}
-    if physics_size:  # tasks' simulator states differ in size: NaN-padded to the widest (grm/physics_size)
-        cols["observation.physics"] = np.full((n, physics_size), np.nan)
-        cols["observation.physics"][:, :ep.physics.shape[1]] = ep.physics
+            "next.done": done, "observation.progress": ep.progress.astype(np.float32),
+            "observation.physics": ep.physics.astype(np.float64)}
     return cols
+
+
+def _pad_physics(parts: list[np.ndarray]) -> np.ndarray | None:
+    """Tasks' simulator states differ in size: NaN-padded to the widest (each episode's own width
+    travels as grm/physics_size); None when no episode has one (recorded elsewhere)."""
+    width = max(p.shape[1] for p in parts)
+    if not width:
+        return None
+    return np.concatenate([np.pad(p, ((0, 0), (0, width - p.shape[1])), constant_values=np.nan) for p in parts])
 
 
 def _feature(values: np.ndarray) -> dict:
@@ -117,11 +124,7 @@ def to_lerobot(src: str | Path, dst: str | Path, fps: int, robot_type: str = "sa
     shutil.rmtree(tmp, ignore_errors=True)
     rows: dict[str, list] = {}
     videos: dict[str, list[np.ndarray]] = {}
-    episodes, tasks, first = [], {}, None
-    physics_size = 0
-    for path in paths:
-        with open_episode(path) as handle:
-            physics_size = max(physics_size, handle.array("states").shape[1])
+    episodes, tasks, first, start = [], {}, None, 0
     for e, path in enumerate(paths):
         with open_episode(path) as handle:
             ep = handle.load()
@@ -130,9 +133,9 @@ def to_lerobot(src: str | Path, dst: str | Path, fps: int, robot_type: str = "sa
         if shape != first[0]:
             raise ValueError(f"{path}: cameras, image size or state/action sizes differ from {first[1]}'s; "
                              f"a LeRobot dataset has one feature layout: convert them separately")
-        n, start = ep.num_steps + 1, sum(len(v) for v in rows.get("index", []))
+        n = ep.num_steps + 1
         task_index = tasks.setdefault(ep.instruction, len(tasks))
-        cols = {**_frame_columns(ep, physics_size), "timestamp": (np.arange(n) / fps).astype(np.float32),
+        cols = {**_frame_columns(ep), "timestamp": (np.arange(n) / fps).astype(np.float32),
                 "frame_index": np.arange(n, dtype=np.int64), "episode_index": np.full(n, e, dtype=np.int64),
                 "index": np.arange(start, start + n, dtype=np.int64), "task_index": np.full(n, task_index, np.int64)}
         for k, v in cols.items():
@@ -140,9 +143,9 @@ def to_lerobot(src: str | Path, dst: str | Path, fps: int, robot_type: str = "sa
         row = {"episode_index": e, "tasks": [ep.instruction], "length": n, "data/chunk_index": 0,
                "data/file_index": 0, "dataset_from_index": start, "dataset_to_index": start + n,
                "meta/episodes/chunk_index": 0, "meta/episodes/file_index": 0}
+        t0 = start / fps  # every camera's video holds all episodes' frames back to back, as the rows do
         for v, cam in enumerate(ep.cameras):
             key = IMAGE_PREFIX + cam
-            t0 = sum(len(x) for x in videos.get(key, [])) / fps
             videos.setdefault(key, []).append(ep.images[:, v])
             row.update({f"videos/{key}/chunk_index": 0, f"videos/{key}/file_index": 0,
                         f"videos/{key}/from_timestamp": t0, f"videos/{key}/to_timestamp": t0 + n / fps})
@@ -150,7 +153,11 @@ def to_lerobot(src: str | Path, dst: str | Path, fps: int, robot_type: str = "sa
                     "grm/physics_size": int(ep.physics.shape[1]),
                     "grm/keyframes": [int(k) for k in ep.keyframes], "grm/meta": json.dumps(ep.meta)})
         episodes.append(row)
+        start += n
+    physics = _pad_physics(rows.pop("observation.physics"))
     data = {k: np.concatenate(v) for k, v in rows.items()}
+    if physics is not None:
+        data["observation.physics"] = physics
     features, stats = {}, {}
     for key, values in data.items():
         features[key] = _feature(values)
@@ -164,10 +171,8 @@ def to_lerobot(src: str | Path, dst: str | Path, fps: int, robot_type: str = "sa
                          "info": {"video.height": H, "video.width": W, "video.codec": "h264", "video.pix_fmt": PIX_FMT,
                                   "video.is_depth_map": False, "video.fps": fps, "video.channels": 3,
                                   "has_audio": False}}
-        pixels = frames.reshape(-1, 3).astype(np.float64) / 255.0
-        stats[key] = {m: [[[x]] for x in f(pixels)] for m, f in
-                      (("min", lambda p: p.min(0)), ("max", lambda p: p.max(0)), ("mean", lambda p: p.mean(0)),
-                       ("std", lambda p: p.std(0)))} | {"count": [len(frames)]}
+        channels = _stats(frames.reshape(-1, 3) / 255.0)  # per channel, shaped (3, 1, 1) as LeRobot's
+        stats[key] = {m: [[[x]] for x in channels[m]] for m in ("min", "max", "mean", "std")} | {"count": [len(frames)]}
     table = pa.table({k: (list(v) if v.ndim > 1 else v) for k, v in data.items()})
     (tmp / "data/chunk-000").mkdir(parents=True, exist_ok=True)
     pq.write_table(table, tmp / DATA_PATH.format(chunk_index=0, file_index=0))
