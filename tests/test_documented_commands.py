@@ -54,8 +54,9 @@ def documented_commands() -> list[tuple[str, str, bool]]:
     return found
 
 
-def words(command: str) -> list[str]:
-    return shlex.split(command, comments=True)
+def command_words(command: str) -> list[str]:
+    """The command's words, its comment and leading environment assignments (`OUT=/tmp/x`) dropped."""
+    return [w for w in shlex.split(command, comments=True) if "=" not in w or not w.split("=")[0].isupper()]
 
 
 def entry_points() -> dict[str, str]:
@@ -142,26 +143,25 @@ def check_script(argv: list[str]) -> None:
 
 def test_every_documented_command_is_recognized():
     """A new kind of command in the docs needs a check here (or a reason in NOT_CHECKED)."""
-    points = entry_points()
-    for where, command, _ in documented_commands():
-        argv = [w for w in words(command) if "=" not in w or not w.split("=")[0].isupper()]  # drop VAR=value
+    points, commands = entry_points(), documented_commands()
+    for where, command, _ in commands:
+        argv = command_words(command)
         known = (argv[0] in points or argv[0] in ("python", "bash", "torchrun") or argv[:2] == ["ros2", "launch"]
                  or any(command.startswith(p) for p in NOT_CHECKED))
         assert known, f"{where}: `{command}` is not a command this test knows how to check"
-    assert len(documented_commands()) > 30  # the parser found the docs' commands
+    assert len(commands) > 30  # the parser found the docs' commands
 
 
 def test_documented_commands_match_the_code(placeholders, monkeypatch):
     monkeypatch.chdir(ROOT)
-    fill = placeholders
     points, failures = entry_points(), []
     for where, command, whole in documented_commands():
         if any(command.startswith(p) for p in NOT_CHECKED):
             continue
-        argv = [w for w in words(command) if "=" not in w or not w.split("=")[0].isupper()]
+        argv = command_words(command)
         try:
             if argv[0] in points or argv[0] == "torchrun":
-                check_project_command(argv, fill, whole)
+                check_project_command(argv, placeholders, whole)
             elif argv[:2] == ["python", "-m"]:
                 assert find_spec(argv[2]) is not None, f"no module {argv[2]}"
             elif argv[:2] == ["ros2", "launch"]:  # the launch files run in tests/test_ros_grm_recorder.py
