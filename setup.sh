@@ -9,4 +9,7 @@ command -v "$PY" >/dev/null || PY=python3
 .venv/bin/python -m pip install -q --upgrade pip==26.3
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
+# robosuite (other arms for the GRM: envs/robosuite_env.py) without its declared dependencies, which
+# would downgrade numpy and add a second OpenCV; what it needs at run time is in pyproject.toml
+.venv/bin/python -m pip install -q --no-deps robosuite==1.5.2
 echo "setup done: $(.venv/bin/python -c 'import torch, mujoco, metaworld; print("torch", torch.__version__, "mujoco", mujoco.__version__)')"

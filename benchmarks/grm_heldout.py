@@ -3,7 +3,10 @@
     python benchmarks/grm_heldout.py                                  # zero-shot + one-shot, every held-out task
     python benchmarks/grm_heldout.py --variants grm/pretrained/grm_mt40.pt runs/ablate-single/grm.pt ...
 
-For each held-out task, `expert_0000` of data/heldout is the ONE demo: it adapts the GRM
+Two groups of held-out tasks, each mean reported on its own: Meta-World tasks no pretraining saw
+(`held_out`, data/heldout) and a whole embodiment no pretraining saw (`robosuite_held_out`: the
+IIWA arm's robosuite tasks, data/heldout-embodiment). Both datasets come from
+scripts/make_pretrained_grm.sh. For each task, `expert_0000` of its dataset is the ONE demo: it adapts the GRM
 (grm-adapt's defaults) and is the START/END reference; every other episode of the task (10
 experts, 10 failed or perturbed) is scored. Adapted checkpoints are cached in
 runs/heldout-adapt/<variant>/a<adapt steps>-<hash of settings, checkpoint and demo>/<task>/grm.pt, so
@@ -23,7 +26,7 @@ import json
 from pathlib import Path
 
 from configs.typed import compose, learned_settings
-from envs.tasks import HELD_OUT
+from envs.tasks import GROUPS, HELD_OUT_GROUPS, resolve_tasks
 from grm.evaluate import METRICS, evaluate, summarize
 from grm.inference import RewardModel
 from grm.one_shot import AdaptConfig, one_shot_config
@@ -51,6 +54,25 @@ def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
     return train(cfg)
 
 
+DATASETS = ["data/heldout", "data/heldout-embodiment"]
+
+
+def task_root(task: str, datasets: list[Path]) -> Path:
+    """The dataset folder that holds `task`'s episodes."""
+    for root in datasets:
+        if (root / task).is_dir():
+            return root
+    raise SystemExit(f"no episodes of {task} in --dataset {' '.join(map(str, datasets))}: collect them "
+                     f"(scripts/make_pretrained_grm.sh does) or leave the task out of --tasks")
+
+
+def table_row(per_task: dict) -> dict:
+    """The mean over all tasks, and per group (GROUPS) of which the row holds tasks."""
+    groups = {g: {t: per_task[t] for t in GROUPS[g] if t in per_task} for g in HELD_OUT_GROUPS}
+    return {"mean": summarize(per_task), "groups": {g: summarize(r) for g, r in groups.items() if r},
+            "per_task": per_task}
+
+
 def merge(parts: list[str]) -> dict:
     """Join tables of the same rows written over disjoint task sets; the means are recomputed over all tasks."""
     rows: dict = {}
@@ -60,7 +82,7 @@ def merge(parts: list[str]) -> dict:
             if tasks.keys() & row["per_task"].keys():
                 raise ValueError(f"{part}: {key} repeats tasks {sorted(tasks.keys() & row['per_task'].keys())}")
             tasks.update(row["per_task"])
-    return {key: {"mean": summarize(per_task), "per_task": per_task} for key, per_task in rows.items()}
+    return {key: table_row(per_task) for key, per_task in rows.items()}
 
 
 def write(table: dict, out: str) -> None:
@@ -71,11 +93,11 @@ def write(table: dict, out: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", default="data/heldout")
+    ap.add_argument("--dataset", nargs="+", default=DATASETS, help="folders holding the tasks' episodes")
     ap.add_argument("--demos", help="take each task's one demo (expert_0000) from this folder instead, e.g. the same "
                                     "placement collected with rollout.post_success=retract; references stay the dataset's")
     ap.add_argument("--variants", nargs="+", default=["grm/pretrained/grm_mt40.pt"])
-    ap.add_argument("--tasks", nargs="+", default=list(HELD_OUT))
+    ap.add_argument("--tasks", nargs="+", default=list(HELD_OUT_GROUPS), help="task names or groups (envs/tasks.py GROUPS)")
     ap.add_argument("--adapt-steps", type=int, default=150)
     ap.add_argument("--perspectives", nargs="+", default=["fused", "incremental", "forward", "backward"])
     ap.add_argument("--out", default="benchmarks/results/grm_heldout.json")
@@ -86,30 +108,31 @@ def main() -> None:
     args = ap.parse_args()
     if args.merge:
         return write(merge(args.merge), args.out)
-    root = Path(args.dataset)
-    demos = Path(args.demos or args.dataset)
+    tasks = resolve_tasks(args.tasks)
+    roots = {task: task_root(task, [Path(d) for d in args.dataset]) for task in tasks}
     table: dict = {}
     for variant in args.variants:
         name = Path(variant).parent.name if Path(variant).name == "grm.pt" else Path(variant).stem
         for stage in ("zero_shot", "one_shot"):
             models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
-            for task in args.tasks:
-                demo = demos / task / "expert_0000.hdf5"
+            for task in tasks:
+                demo = Path(args.demos or roots[task]) / task / "expert_0000.hdf5"
                 cache = Path(args.adapted) / name
                 ckpt = variant if stage == "zero_shot" else adapt(variant, demo, cache, args.adapt_steps)
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
                 per_task = {}
-                for task in args.tasks:
+                for task in tasks:
                     rm, cache = models[task]
                     plots_dir = Path(args.plots) / name / stage / task if perspective == "fused" and args.plots else None
                     guard = perspective == "guarded"  # the fused estimate with the consistency guard
-                    res = evaluate(rm, root, [task], "expert_0000.hdf5", plots_dir, "fused" if guard else perspective,
+                    res = evaluate(rm, roots[task], [task], "expert_0000.hdf5", plots_dir, "fused" if guard else perspective,
                                    guard=guard, plots=plots_dir is not None, cache=cache)
                     per_task[task] = res["per_task"][task]
-                mean = summarize(per_task)
-                table[f"{name}/{stage}/{perspective}"] = {"mean": mean, "per_task": per_task}
-                print(f"{name:<24}{stage:<10}{perspective:<12}" + "".join(f"{m}={mean[m]:.3f} " for m in METRICS), flush=True)
+                table[f"{name}/{stage}/{perspective}"] = result = table_row(per_task)
+                for group, mean in result["groups"].items():
+                    print(f"{name:<24}{stage:<10}{perspective:<12}{group:<20}"
+                          + "".join(f"{m}={mean[m]:.3f} " for m in METRICS), flush=True)
     write(table, args.out)
 
 

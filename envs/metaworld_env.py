@@ -13,10 +13,11 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from envs.rendering import MultiViewRenderer
+from envs.rendering import MultiViewRenderer, ViewRandomization, randomization_rng
 from envs.tasks import INSTRUCTIONS, check_task
 
 DEFAULT_CAMERAS = ("corner", "topview", "gripperPOV")
+WORKSPACE = (np.array([-0.3, 0.45, 0.05]), np.array([0.3, 0.85, 0.3]))  # where WrongBehaviour wanders (m)
 
 
 def _metaworld_class(task: str):
@@ -38,7 +39,9 @@ class MetaWorldTask(gym.Env):
         max_steps: int = 200,
         fast_render: bool = True,
         mesh_keep: float = 1.0,
+        randomization: ViewRandomization = ViewRandomization(),
     ):
+        """randomization: render-only camera, light and colour changes drawn at every reset from its seed."""
         self.task = check_task(task)
         self.instruction = INSTRUCTIONS[task]
         if max_steps <= 0:
@@ -49,7 +52,8 @@ class MetaWorldTask(gym.Env):
         self._mw.seeded_rand_vec = True
         self.cameras = list(cameras)
         self._renderer = (
-            MultiViewRenderer(self._mw.model, self.cameras, image_size, image_size, fast_render, mesh_keep=mesh_keep)
+            MultiViewRenderer(self._mw.model, self.cameras, image_size, image_size, fast_render, mesh_keep=mesh_keep,
+                              randomization=randomization)
             if self.cameras else None
         )
         state_space = gym.spaces.Box(-np.inf, np.inf, shape=(39,), dtype=np.float64)
@@ -58,6 +62,7 @@ class MetaWorldTask(gym.Env):
             spaces["pixels"] = gym.spaces.Box(0, 255, shape=(len(self.cameras), image_size, image_size, 3), dtype=np.uint8)
         self.observation_space = gym.spaces.Dict(spaces)
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
+        self.workspace = WORKSPACE
         self._steps = 0
 
     @property
@@ -82,6 +87,8 @@ class MetaWorldTask(gym.Env):
         state, _ = self._mw.reset()
         self._mw._freeze_rand_vec = True
         self._steps = 0
+        if self._renderer is not None:
+            self._renderer.randomize(randomization_rng(seed, self.np_random))
         return self._obs(state), {"is_success": False, "instruction": self.instruction}
 
     def step(self, action):

@@ -1,6 +1,6 @@
 """The RL view of a task: the policy sees state, the reward model sees pixels.
 
-`RLTask` wraps `MetaWorldTask` for learning agents: observations are the state vector, the
+`RLTask` wraps a task environment (envs/task_env.py: Meta-World or robosuite) for learning agents: observations are the state vector, the
 reward is the step's success; with `terminate_on_success` reaching success is a true
 termination (the absorbing goal, where shaping sets Phi = 0), otherwise episodes run to the
 time limit, which is truncation. Pixels for the GRM travel in `info["pixels"]`, so the policy's
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import gymnasium as gym
 import numpy as np
 
-from envs.metaworld_env import MetaWorldTask
+from envs.task_env import make_task
 
 
 def draw_episode_seed(rng: np.random.Generator) -> int:
@@ -26,7 +26,7 @@ def draw_episode_seed(rng: np.random.Generator) -> int:
 class RLTask(gym.Wrapper):
     def __init__(self, task: str, cameras: Sequence[str] = (), image_size: int = 64, max_steps: int = 150,
                  terminate_on_success: bool = True, mesh_keep: float = 1.0):
-        super().__init__(MetaWorldTask(task, cameras, image_size, max_steps, mesh_keep=mesh_keep))
+        super().__init__(make_task(task, cameras, image_size, max_steps, mesh_keep=mesh_keep))
         self.observation_space = self.env.observation_space["state"]
         self.terminate_on_success = terminate_on_success
         self._seed_rng = np.random.default_rng()

@@ -110,11 +110,11 @@ def derive_keyframes(
 class WrongBehaviour:
     """A plausible-looking failure: smooth motion toward random workspace points, random grip."""
 
-    LOW = np.array([-0.3, 0.45, 0.05])
-    HIGH = np.array([0.3, 0.85, 0.3])
-
-    def __init__(self, rng: np.random.Generator, retarget_every: int = 25, gain: float = 10.0):
+    def __init__(self, rng: np.random.Generator, workspace: tuple[np.ndarray, np.ndarray], retarget_every: int = 25,
+                 gain: float = 10.0):
+        """workspace: (low, high) hand positions to wander between, the task env's `workspace`."""
         self.rng = rng
+        self.LOW, self.HIGH = (np.asarray(b, dtype=np.float64) for b in workspace)
         self.retarget_every = retarget_every
         self.gain = gain
         self._t = 0

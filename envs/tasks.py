@@ -1,7 +1,9 @@
-"""Meta-World v3 task registry: names, language instructions and the held-out split.
+"""Task registry: names, language instructions and the held-out splits.
 
 One place that knows which tasks exist, so every command fails the same way on a
-misspelled name and the held-out split cannot drift between pretraining and evaluation.
+misspelled name and the held-out splits cannot drift between pretraining and evaluation.
+Two families: Meta-World v3 (the Sawyer arm, 50 tasks) and robosuite (other arms, grippers,
+scene and cameras; envs/robosuite_env.py), named `rs-<task>-<arm>`.
 """
 from __future__ import annotations
 
@@ -75,17 +77,32 @@ HELD_OUT: tuple[str, ...] = (
 )
 PRETRAIN: tuple[str, ...] = tuple(t for t in MT50 if t not in HELD_OUT)
 
+# robosuite: task name -> (robosuite environment, arm). One arm is held out as an embodiment
+# no pretraining may see: the GRM is adapted to its tasks from one demo and evaluated there.
+ROBOSUITE_INSTRUCTIONS = {"Lift": "pick up the cube and lift it", "Stack": "stack the red cube on the green cube"}
+ROBOSUITE_ARMS = ("Panda", "Sawyer", "UR5e", "Kinova3", "IIWA")
+HELD_OUT_ARM = "IIWA"
+ROBOSUITE_TASKS: dict[str, tuple[str, str]] = {
+    f"rs-{env.lower()}-{arm.lower()}": (env, arm) for arm in ROBOSUITE_ARMS for env in ROBOSUITE_INSTRUCTIONS}
+INSTRUCTIONS.update({name: ROBOSUITE_INSTRUCTIONS[env] for name, (env, _) in ROBOSUITE_TASKS.items()})
+ROBOSUITE_PRETRAIN: tuple[str, ...] = tuple(n for n, (_, arm) in ROBOSUITE_TASKS.items() if arm != HELD_OUT_ARM)
+ROBOSUITE_HELD_OUT: tuple[str, ...] = tuple(n for n, (_, arm) in ROBOSUITE_TASKS.items() if arm == HELD_OUT_ARM)
+GROUPS: dict[str, tuple[str, ...]] = {"mt50": MT50, "pretrain": PRETRAIN, "held_out": HELD_OUT,
+                                      "robosuite": ROBOSUITE_PRETRAIN, "robosuite_held_out": ROBOSUITE_HELD_OUT}
+HELD_OUT_GROUPS = ("held_out", "robosuite_held_out")  # what evaluation reports, each group on its own
+
 
 def check_task(name: str) -> str:
-    """Return `name` if it is an MT50 task, else raise with the list of valid names."""
+    """Return `name` if it is a known task, else raise with the list of valid names."""
     if name not in INSTRUCTIONS:
-        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(MT50)}")
+        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(INSTRUCTIONS)}")
     return name
 
 
 def resolve_tasks(spec: str | list[str] | tuple[str, ...]) -> list[str]:
-    """Expand a task spec: one name, a list, or the groups 'mt50', 'pretrain', 'held_out'."""
-    groups = {"mt50": MT50, "pretrain": PRETRAIN, "held_out": HELD_OUT}
+    """Expand a task spec: one name, a list, or a group (GROUPS: 'mt50', 'pretrain', 'held_out',
+    'robosuite', 'robosuite_held_out')."""
+    groups = GROUPS
     if not isinstance(spec, (str, list, tuple)):
         raise ValueError(f"a task spec is a name, a list of names or a group ({', '.join(groups)}), got {spec!r}")
     items = [spec] if isinstance(spec, str) else list(spec)

@@ -46,7 +46,7 @@ class TrainConfig(RunBookkeeping):
     code); adaptation builds one from its own settings (grm/one_shot.py)."""
     datasets: list[str] = setting(path="dataset folder or episode file (make one with grm-collect)")
     out: str = setting(resumable=True)
-    tasks: Any = setting()  # None = every task; a name, a list, or a group (pretrain, held_out, mt50)
+    tasks: Any = setting()  # None = every task; a name, a list, or a group (envs/tasks.py GROUPS)
     cameras: Optional[list[str]] = setting()  # None: the first dataset's cameras
     init: Optional[str] = setting(file="checkpoint")  # start from this checkpoint (one-shot adaptation)
     seed: int = setting(ge=0)

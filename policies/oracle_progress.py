@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from envs.metaworld_env import MetaWorldTask
+from envs.task_env import make_task
 from envs.rl_task import RLTask
 from grm.dataset.rollout import RolloutSettings, UnsolvableSeed, expert_reference
 from grm.progress_labels import matched_progress
@@ -20,7 +20,7 @@ EXPERT_STEPS = 500  # the expert's time limit when it sets the reference
 class OracleProgress(gym.Wrapper):
     def __init__(self, env: RLTask, task: str):
         super().__init__(env)
-        self._expert_env = MetaWorldTask(task, (), 64, EXPERT_STEPS)
+        self._expert_env = make_task(task, (), 64, EXPERT_STEPS)
         self._ref = None
 
     def _add_progress(self, info: dict) -> None:

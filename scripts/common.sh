@@ -11,7 +11,8 @@ read -ra _EVAL <<< "${EVAL_ARGS:-}"
 
 collect() { "$BIN/grm-collect" "$@" "${_COLLECT[@]}"; }
 train() { "$BIN/grm-train" "$@" "${_TRAIN[@]}"; }
-heldout() {  # its default dataset, adaptation cache and plot folder, under OUT
-  "$BIN/python" benchmarks/grm_heldout.py --dataset "$OUT/data/heldout" --adapted "$OUT/runs/heldout-adapt" \
-    --plots "$OUT/benchmarks/results/grm_heldout" "$@" "${_EVAL[@]}"
+heldout() {  # its default datasets, adaptation cache and plot folder, under OUT; the experiments here
+  # compare on the Meta-World held-out tasks unless they pass --tasks
+  "$BIN/python" benchmarks/grm_heldout.py --dataset "$OUT/data/heldout" "$OUT/data/heldout-embodiment" \
+    --tasks held_out --adapted "$OUT/runs/heldout-adapt" --plots "$OUT/benchmarks/results/grm_heldout" "$@" "${_EVAL[@]}"
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild the shipped GRM checkpoint (grm/pretrained/grm_mt40.pt) and its held-out eval data
-# from scratch, exactly as shipped. About 25 min of collection and 20 min of training on
+# from scratch, exactly as shipped. About 27 min of collection and 20 min of training on
 # a 2-core CPU. The 10 held-out tasks (envs/tasks.py HELD_OUT) are never seen in pretraining.
 # The recipe is docs/grm.md's "Retracted endings in pretraining": every expert, noisy and reversed
 # episode ends with the hand returning home (rollout.post_success=retract), and a quarter of
@@ -17,6 +17,9 @@ collect task=pretrain episodes=8 failures.noisy=2 failures.early_stop=2 failures
 # held-out evaluation data: per task, expert_0000 is the one demo, 10 more experts, 10 failed/perturbed
 collect task=held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 \
   seed=1000 env.image_size=64 out="$OUT/data/heldout"
+# the held-out embodiment (envs/tasks.py robosuite_held_out: the IIWA arm), the same kinds and counts
+collect task=robosuite_held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 \
+  seed=1000 env.image_size=64 out="$OUT/data/heldout-embodiment"
 train datasets="[$OUT/data/pretrain-retract]" steps=1600 batch_size=16 seed=0 sampler.post_success_share=0.25 \
   out="$OUT/runs/grm-retract"
 mkdir -p "$OUT/grm/pretrained"

@@ -21,6 +21,9 @@ def test_merge_joins_disjoint_tasks_and_recomputes_means(tmp_path, load_benchmar
     row = heldout.merge([a, b])["grm/one_shot/fused"]
     assert sorted(row["per_task"]) == ["box-close-v3", "door-lock-v3", "hammer-v3"]
     assert row["mean"]["success_auc"] == pytest.approx(0.5)
+    assert list(row["groups"]) == ["held_out"] and row["groups"]["held_out"] == row["mean"]  # no robosuite task here
+    arm = heldout.merge([a, _part(tmp_path / "d.json", {"rs-lift-iiwa": 0.9})])["grm/one_shot/fused"]["groups"]
+    assert arm["held_out"]["success_auc"] == pytest.approx(0.75) and arm["robosuite_held_out"]["success_auc"] == 0.9
     with pytest.raises(ValueError, match="repeats tasks.*hammer-v3"):
         heldout.merge([a, _part(tmp_path / "c.json", {"hammer-v3": 0.0})])
 

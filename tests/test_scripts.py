@@ -50,7 +50,8 @@ def test_door_lock_adapt_steps_writes_one_table_per_setting(tiny_recipe):
 
 
 @pytest.mark.parametrize("name, table", [("grm_ablations.sh", "grm_ablations.json"),
-                                         ("grm_capped_labels.sh", "grm_heldout_capped_labels.json")])
+                                         ("grm_capped_labels.sh", "grm_heldout_capped_labels.json"),
+                                         ("grm_multi_embodiment.sh", "grm_multi_embodiment.json")])
 def test_experiment_scripts_write_their_tables(tiny_recipe, name, table):
     run_script(name, tiny_recipe)
     assert json.loads((tiny_recipe / "benchmarks" / "results" / table).read_text())

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from configs.typed import ConfigError, command, setting
+from envs.rendering import ViewRandomization
 from envs.tasks import resolve_tasks
 from grm.dataset.collect import EnvSettings, collect
 from grm.dataset.rollout import POST_SUCCESS, RolloutSettings
@@ -20,11 +21,20 @@ log = logging.getLogger("grm-collect")
 
 
 @dataclass
+class RandomizeSection:
+    camera_deg: float = setting(ge=0)
+    camera_m: float = setting(ge=0)
+    light: float = setting(ge=0, lt=1)
+    color: float = setting(ge=0, lt=1)
+
+
+@dataclass
 class EnvSection:
     cameras: list[str] = setting()
     image_size: int = setting(ge=16)
     max_steps: int = setting(ge=1)
     fast_render: bool = setting()
+    randomize: RandomizeSection = setting()
 
 
 @dataclass
@@ -55,7 +65,7 @@ class KeyframeSection:
 @dataclass
 class CollectConfig:
     """grm-collect's settings (values: configs/collect.yaml, configs/env/metaworld.yaml)."""
-    task: Any = setting()  # one task, a list, or a group: mt50 | pretrain | held_out
+    task: Any = setting()  # one task, a list, or a group (envs/tasks.py GROUPS)
     episodes: int = setting(ge=0)
     seed: int = setting(ge=0)
     out: str = setting()
@@ -79,7 +89,8 @@ class CollectConfig:
 
     def settings(self) -> tuple[EnvSettings, RolloutSettings]:
         e, r = self.env, self.rollout
-        env = EnvSettings(tuple(e.cameras), e.image_size, e.max_steps, e.fast_render)
+        env = EnvSettings(tuple(e.cameras), e.image_size, e.max_steps, e.fast_render,
+                          randomize=ViewRandomization(**asdict(e.randomize)))
         rollout = RolloutSettings(noise_std=r.noise_std, post_success_steps=r.post_success_steps,
                                   post_success=r.post_success, early_stop_range=tuple(r.early_stop_range),
                                   wrong_after_range=tuple(r.wrong_after_range),
@@ -92,9 +103,10 @@ def job(cfg: CollectConfig) -> None:
     counts = {"expert": cfg.episodes, **asdict(cfg.failures)}
     env, rollout = cfg.settings()
     # validate camera names before spawning workers, so a typo fails at once
-    from envs.metaworld_env import MetaWorldTask
+    from envs.task_env import make_task
 
-    MetaWorldTask(tasks[0], env.cameras, env.image_size, env.max_steps).close()
+    for task in tasks:  # a family whose cameras differ (robosuite vs Meta-World) fails here, not in a worker
+        make_task(task, env.cameras, env.image_size, env.max_steps).close()
     summary = collect(tasks, counts, cfg.seed, cfg.out, env, rollout, workers=cfg.workers)
     log.info("collection done: %s", json.dumps(summary))
     print(json.dumps(summary))

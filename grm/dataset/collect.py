@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from configs.files import atomic_write
+from envs.rendering import ViewRandomization
 from grm.dataset.episode_io import FORMAT_VERSION, episode_path, list_episodes, write_episode
 from grm.dataset.rollout import KINDS, RolloutSettings, UnsolvableSeed, record_episode
 
@@ -28,6 +29,7 @@ class EnvSettings:
     max_steps: int
     fast_render: bool = True
     mesh_keep: float = 1.0  # < 1: decimated visual meshes (envs/mesh_detail.py)
+    randomize: ViewRandomization = ViewRandomization()  # per-episode camera, light and colour changes
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,9 @@ class _Worker:
     """Per-process state: one rendering env and one pixel-free twin per task, reused across jobs."""
 
     def __init__(self, env: EnvSettings, rollout: RolloutSettings, out: Path):
-        from envs.metaworld_env import MetaWorldTask
+        from envs.task_env import make_task
 
-        self._make = MetaWorldTask
+        self._make = make_task
         self.env, self.rollout, self.out = env, rollout, out
         self._envs: dict[str, tuple] = {}
 
@@ -68,7 +70,7 @@ class _Worker:
         if task not in self._envs:
             e = self.env
             self._envs[task] = (
-                self._make(task, e.cameras, e.image_size, e.max_steps, e.fast_render, e.mesh_keep),
+                self._make(task, e.cameras, e.image_size, e.max_steps, e.fast_render, e.mesh_keep, e.randomize),
                 self._make(task, (), e.image_size, e.max_steps),
             )
         return self._envs[task]
@@ -109,6 +111,8 @@ def _check_dataset_info(out: Path, env: EnvSettings, rollout: RolloutSettings) -
     info = {"format": "robomimic-hdf5-per-episode", "format_version": FORMAT_VERSION, "env": asdict(env),
             "post_success": rollout.post_success, "labels": rollout.label_rule}
     info["env"]["cameras"] = list(env.cameras)
+    if not env.randomize.active:  # recorded when used, so folders collected before it stay current
+        del info["env"]["randomize"]
     if info_path.exists():
         old = json.loads(info_path.read_text())
         # settings that change every frame; a missing key means collected before the setting existed

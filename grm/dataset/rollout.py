@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import gymnasium as gym
 import numpy as np
 
-from envs.metaworld_env import MetaWorldTask
+from envs.scripted_expert import KeyframeRule, WrongBehaviour, derive_keyframes
+from envs.task_env import make_expert
 from grm.dataset.episode_io import EpisodeData
 from grm.progress_labels import keyframe_progress, matched_progress, unfinished_cap
-from envs.scripted_expert import KeyframeRule, ScriptedExpert, WrongBehaviour, derive_keyframes
 
 KINDS = ("expert", "noisy", "early_stop", "wrong", "reversed")
 POST_SUCCESS = ("expert", "retract")
@@ -51,7 +52,7 @@ def retract_action(state: np.ndarray, home: np.ndarray, grip: float, gain: float
     return np.append(delta, grip).astype(np.float32)
 
 
-def _record(env: MetaWorldTask, seed: int, act: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray | None]],
+def _record(env: gym.Env, seed: int, act: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray | None]],
             max_steps: int, stop_after_success: int | None, retract: bool = False) -> dict[str, np.ndarray | int | None]:
     """Run `act(t, state)` from reset(seed); returns frames, traces and the first-success frame.
 
@@ -106,9 +107,9 @@ class ExpertReference:
     subtasks: int  # N, the number of sub-tasks its keyframes split it into
 
 
-def expert_reference(state_env: MetaWorldTask, seed: int, max_steps: int, settings: RolloutSettings) -> ExpertReference:
+def expert_reference(state_env: gym.Env, seed: int, max_steps: int, settings: RolloutSettings) -> ExpertReference:
     """Run the expert state-only from `seed`; raise UnsolvableSeed if it never succeeds."""
-    expert = ScriptedExpert(state_env.task)
+    expert = make_expert(state_env.task)
     obs, _ = state_env.reset(seed=seed)
     states, targets, grip, dirs = [obs["state"]], [], [], []
     for t in range(max_steps):
@@ -126,7 +127,7 @@ def expert_reference(state_env: MetaWorldTask, seed: int, max_steps: int, settin
     raise UnsolvableSeed(f"{state_env.task}: expert does not succeed from seed {seed} in {max_steps} steps")
 
 
-def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed: int, max_steps: int,
+def record_episode(env: gym.Env, state_env: gym.Env, kind: str, seed: int, max_steps: int,
                    settings: RolloutSettings = RolloutSettings()) -> EpisodeData:
     """Record one episode of `kind` on `env` (rendering) from `seed`; `state_env` is a pixel-free twin.
 
@@ -138,7 +139,7 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
     task = env.task
     ref = expert_reference(state_env, seed, max_steps, settings)
     rng = np.random.default_rng([seed, KINDS.index(kind)])
-    expert = ScriptedExpert(task)
+    expert = make_expert(task)
     horizon, stop = max_steps, settings.post_success_steps
     need = ref.first_success
 
@@ -155,7 +156,7 @@ def record_episode(env: MetaWorldTask, state_env: MetaWorldTask, kind: str, seed
     else:  # wrong: start like the expert, then wander off for as long as the expert would have taken
         switch = int(rng.uniform(*settings.wrong_after_range) * need)
         horizon = min(max_steps, need + settings.post_success_steps)
-        wander = WrongBehaviour(rng)
+        wander = WrongBehaviour(rng, env.workspace)
 
         def act(t, s):
             return expert.act(s) if t < switch else (wander.act(s), None)
