@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip==26.3
+.venv/bin/python -m pip install -q --upgrade pip==26.3 setuptools==79.0.1  # setuptools: colcon runs setup.py with it
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
 # robosuite (other arms for the GRM: envs/robosuite_env.py) without its declared dependencies, which

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from grm.success import SUCCESS_DELTA, SUCCESS_HOLD, SuccessDetector
-from hardware.ros_common import declare, image_to_array, node_main
+from hardware.ros_common import OK, WARN, declare, image_to_array, node_main
 
 PARAMS = {
     "checkpoint": "",
@@ -79,6 +79,13 @@ class GRMMonitor:
             self.frames[cam] = img
             self.received[cam] = time.monotonic()
         return cb
+
+    def health(self) -> tuple[int, str, dict]:
+        """WARN while a camera the GRM reads is silent (no progress is published then), else OK."""
+        now = time.monotonic()
+        stale = [c for c in self.rm.inputs if now - self.received.get(c, -np.inf) > self.p["stale_s"]]
+        message = f"waiting for camera(s) {stale}" if stale else "scoring"
+        return (WARN if stale else OK), message, {"progress": round(self.phi, 4), "cameras": self.rm.inputs}
 
     def _srv_reset(self, req, res):
         self.started = False

@@ -11,6 +11,21 @@ from pathlib import Path
 from hardware.deploy import ROLES, load_params, plan
 
 DEFAULT_PARAMS = str(Path(__file__).resolve().parents[1] / "configs" / "ros" / "sim_metaworld.yaml")
+PACKAGE = "robo_dopamine_rl"  # the ament package (package.xml)
+
+
+def installed_package() -> str | None:
+    """The ament package's name when `colcon build` installed it (its node scripts then live in
+    lib/robo_dopamine_rl, where launch_ros looks them up by package); None after `pip install`,
+    whose console scripts are on PATH."""
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+    except ImportError:
+        return None
+    try:
+        return PACKAGE if (Path(get_package_prefix(PACKAGE)) / "lib" / PACKAGE).is_dir() else None
+    except (PackageNotFoundError, OSError):  # OSError: no ROS 2 environment sourced (AMENT_PREFIX_PATH unset)
+        return None
 
 
 def node_action(role: str, params_file):
@@ -18,7 +33,8 @@ def node_action(role: str, params_file):
 
     module, executable = ROLES[role]
     # package=None: the console script is found on PATH (pip install -e . puts it there)
-    return Node(executable=executable, name=role, parameters=[params_file], output="screen", emulate_tty=True)
+    return Node(package=installed_package(), executable=executable, name=role, parameters=[params_file],
+                output="screen", emulate_tty=True)
 
 
 def single_node_description(role: str):

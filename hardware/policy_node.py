@@ -26,7 +26,7 @@ import numpy as np
 from hardware.policy_io import JointCommand, JointStateObservation, MetaWorldObservation, TwistCommand, pose_vector
 from hardware.policy_loader import load_policy
 from hardware.profile import load_profile
-from hardware.ros_common import declare, node_main, stamp_seconds
+from hardware.ros_common import ERROR, OK, WARN, declare, node_main, stamp_seconds
 from hardware.safety import InputRejected, Watchdog, check_joint_state
 
 PARAMS = {
@@ -347,6 +347,14 @@ class PolicyNode:
         self.steps += 1
         if self.p["max_steps"] and self.steps >= self.p["max_steps"]:
             self.end_episode(False, "max_steps")
+
+    def health(self) -> tuple[int, str, dict]:
+        """ERROR while e-stopped, WARN while running on inputs the watchdog calls stale, else OK."""
+        stale = self.watchdog.stale(time.monotonic()) if self.state == self.RUNNING else []
+        level = ERROR if self.state == self.ESTOP else WARN if stale else OK
+        message = f"{self.state}" + (f", stale inputs {stale}" if stale else "")
+        return level, message, {"episode": self.episode, "steps": self.steps, "refused": self.refused,
+                                "holding": self.holding, "commands": self.commands}
 
     def _publish_stats(self) -> None:
         lat = np.array(self.latencies) * 1e3

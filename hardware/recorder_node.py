@@ -16,7 +16,7 @@ import numpy as np
 
 from grm.dataset.episode_builder import build_episode, save_episode
 from hardware.profile import load_profile
-from hardware.ros_common import declare, image_to_array, node_main
+from hardware.ros_common import OK, WARN, declare, image_to_array, node_main
 from hardware.safety import InputRejected, check_joint_state
 
 PARAMS = {
@@ -135,6 +135,13 @@ class Recorder:
         self.log.info(f"wrote {path} ({ep.num_steps} steps, success={ep.success})")
         res.success, res.message = True, str(path)
         return res
+
+    def health(self) -> tuple[int, str, dict]:
+        """WARN when a recording has hit max_frames (frames are being dropped until stop), else OK."""
+        frames = len(self.buf.get("images", [])) if self.recording else 0
+        full = self.recording and frames >= self.p["max_frames"]
+        message = "max_frames reached: stop to save" if full else "recording" if self.recording else "idle"
+        return (WARN if full else OK), message, {"frames": frames, "keyframes": len(self.marks)}
 
     def _on_timer(self) -> None:
         if not self.recording:

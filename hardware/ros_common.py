@@ -98,14 +98,39 @@ def run_node(factory: Callable, args: list[str] | None = None) -> None:
         signal.alarm(0)
 
 
+DIAGNOSTICS_PERIOD_S = 1.0
+OK, WARN, ERROR = 0, 1, 2  # diagnostic_msgs/DiagnosticStatus levels
+
+
+def publish_diagnostics(node, health: Callable[[], tuple[int, str, dict]]) -> None:
+    """Publish `health()` -> (level, message, values) on /diagnostics once a second, as every ROS 2
+    driver does, so rqt_robot_monitor and the diagnostic aggregator show the bridge beside the robot."""
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+    pub = node.create_publisher(DiagnosticArray, "/diagnostics", 10)
+
+    def tick() -> None:
+        level, message, values = health()
+        msg = DiagnosticArray()
+        msg.header.stamp = node.get_clock().now().to_msg()
+        msg.status = [DiagnosticStatus(level=bytes([level]), name=node.get_fully_qualified_name(), message=message,
+                                       hardware_id=node.get_name(),
+                                       values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])]
+        pub.publish(msg)
+
+    node.create_timer(DIAGNOSTICS_PERIOD_S, tick)
+
+
 def node_main(name: str, impl) -> None:
-    """The `main` of a bridge node: an rclpy Node called `name` driven by `impl(node)`."""
+    """The `main` of a bridge node: an rclpy Node called `name` driven by `impl(node)`, its
+    `health()` published on /diagnostics."""
     def factory():
         from rclpy.node import Node
 
         node = Node(name)
         node.impl = impl(node)
         node.on_shutdown = getattr(node.impl, "on_shutdown", None)
+        publish_diagnostics(node, node.impl.health)
         return node
 
     run_node(factory)

@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from hardware.profile import load_profile
-from hardware.ros_common import array_to_image, declare, node_main
+from hardware.ros_common import OK, array_to_image, declare, node_main
 
 PARAMS = {
     "profile": "sawyer_metaworld",
@@ -290,6 +290,12 @@ class SimRobotNode:
             if self.metaworld:
                 self.sim.twist = np.zeros(3)
         self.step()
+
+    def health(self) -> tuple[int, str, dict]:
+        """Always OK (a simulated robot waiting for commands holds still, as it should); says which."""
+        idle = time.monotonic() - self.last_command > self.profile.watchdog_s
+        return OK, "no commands: holding" if idle else "following commands", \
+            {"episode_seed": self.episode_seed, "steps": self.steps}
 
     def _heartbeat(self) -> None:
         if time.monotonic() - self.last_publish >= self.profile.watchdog_s / 2:

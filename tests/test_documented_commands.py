@@ -24,6 +24,7 @@ PREFIXES = ("grm-", "tool-", "python benchmarks/", "python -m ", "bash scripts/"
 NOT_CHECKED = {  # first words -> why this test does not check it
     "./setup.sh": "CI runs it itself (.ci/run), from a clean clone",
     "ros2 topic": "the ros2 command-line tool is not in the pip ROS 2 wheels this project installs",
+    "colcon build": "tests/test_ament_package.py builds the package with colcon and checks what it installs",
 }
 
 
@@ -141,12 +142,34 @@ def check_script(argv: list[str]) -> None:
         assert f'"{flag}"' in source, f"{path.name} has no option {flag}"
 
 
+def check_ros2(argv: list[str], points: dict[str, str]) -> None:
+    """`ros2 launch <file>` (a path here), `ros2 launch <package> <file>` and `ros2 run <package> <script>`
+    (the ament install, tests/test_ament_package.py): the package is ours, the file and script exist.
+    Prose may name the verb alone. The launch files themselves run in tests/test_ros_grm_recorder.py."""
+    from itertools import takewhile
+
+    from hardware.launch_support import PACKAGE
+
+    verb = argv[1]
+    words = list(takewhile(lambda w: not w.startswith("-"), (w for w in argv[2:] if ":=" not in w)))
+    if not words:
+        return
+    if verb == "launch" and len(words) == 1:
+        assert (ROOT / words[0]).is_file(), f"no launch file {words[0]}"
+        return
+    assert words[0] == PACKAGE and len(words) == 2, f"ros2 {verb} takes the package {PACKAGE} and one name, got {words}"
+    if verb == "launch":
+        assert (ROOT / "launch" / words[1]).is_file(), f"no launch file launch/{words[1]}"
+    else:
+        assert words[1] in points, f"no console script {words[1]}"
+
+
 def test_every_documented_command_is_recognized():
     """A new kind of command in the docs needs a check here (or a reason in NOT_CHECKED)."""
     points, commands = entry_points(), documented_commands()
     for where, command, _ in commands:
         argv = command_words(command)
-        known = (argv[0] in points or argv[0] in ("python", "bash", "torchrun") or argv[:2] == ["ros2", "launch"]
+        known = (argv[0] in points or argv[0] in ("python", "bash", "torchrun") or argv[:2] in (["ros2", "launch"], ["ros2", "run"])
                  or any(command.startswith(p) for p in NOT_CHECKED))
         assert known, f"{where}: `{command}` is not a command this test knows how to check"
     assert len(commands) > 30  # the parser found the docs' commands
@@ -164,8 +187,8 @@ def test_documented_commands_match_the_code(placeholders, monkeypatch):
                 check_project_command(argv, placeholders, whole)
             elif argv[:2] == ["python", "-m"]:
                 assert find_spec(argv[2]) is not None, f"no module {argv[2]}"
-            elif argv[:2] == ["ros2", "launch"]:  # the launch files run in tests/test_ros_grm_recorder.py
-                assert (ROOT / argv[2]).is_file(), f"no launch file {argv[2]}"
+            elif argv[0] == "ros2":
+                check_ros2(argv, points)
             else:
                 check_script(argv)
         except Exception as exc:  # collect all, so one run lists every stale command

@@ -87,7 +87,14 @@ def _stats(h):
     return json.loads(msgs[-1][1].data) if msgs else {}
 
 
+def _health(h) -> tuple[int, str] | None:
+    """The policy node's latest /diagnostics status: (level, message)."""
+    mine = [st for _, m in h.messages("/diagnostics") for st in m.status if st.name == "/policy_node"]
+    return (mine[-1].level[0], mine[-1].message) if mine else None
+
+
 def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
+    from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import TwistStamped
     from std_msgs.msg import Bool, String
     from std_srvs.srv import SetBool, Trigger
@@ -101,10 +108,12 @@ def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
     try:
         twists = h.record(TwistStamped, "/servo/twist")
         h.record(String, "/policy_node/stats")
+        h.record(DiagnosticArray, "/diagnostics")
         feed = InputFeed(h)
         moving = lambda: len(h.messages("/servo/twist")) > 20 and any(
             m.twist.linear.y != 0 for _, m in h.messages("/servo/twist")[-3:])
         h.wait_for(moving, 60, nodes, "policy commands")
+        h.wait_for(lambda: _health(h) == (0, "running"), 5, nodes, "an OK running status on /diagnostics")
 
         # 1. a silenced JointState: hold (zero velocity) within one watchdog period
         feed.send_js = False
@@ -143,6 +152,7 @@ def test_watchdog_refusals_estop_and_clean_stop(ros_domain, tmp_path):
         late = [_stamp(m) for _, m in h.messages("/servo/twist") if _stamp(m) > t_stop + 0.03]
         assert not late, f"{len(late)} commands after the e-stop"
         h.wait_for(lambda: _stats(h).get("state") == "estop", 5, nodes, "estop state")
+        h.wait_for(lambda: _health(h) == (2, "estop"), 5, nodes, "an ERROR status on /diagnostics")
         assert not h.call(Trigger, "/policy_node/start", Trigger.Request()).success  # refused while stopped
         assert h.call(SetBool, "/policy_node/estop", SetBool.Request(data=False)).success
         time.sleep(0.5)
