@@ -8,7 +8,7 @@ command -v "$PY" >/dev/null || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip==26.3 setuptools==79.0.1  # setuptools: colcon runs setup.py with it
 .venv/bin/python -m pip install -q torch==2.13.0
-.venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
+.venv/bin/python -m pip install -q -c constraints.txt -e '.[test,robodopamine]'
 # robosuite (other arms for the GRM: envs/robosuite_env.py) without its declared dependencies, which
 # would downgrade numpy and add a second OpenCV; what it needs at run time is in pyproject.toml
 .venv/bin/python -m pip install -q --no-deps robosuite==1.5.2

@@ -14,7 +14,7 @@ import numpy as np
 
 from configs.files import write_text
 from grm.dataset import list_episodes, open_episode
-from grm.inference import RewardModel, progress_from_embeddings
+from grm.inference import RewardBackend, progress_from_embeddings
 from grm.metrics import kendall, preference_accuracy, roc_auc, voc
 
 SAMPLINGS = {"sparse": 10, "medium": 25, "dense": None}  # frames per expert trajectory (None = all)
@@ -41,7 +41,7 @@ def reference_episode(root: Path, task: str, name: str) -> Path:
     return path
 
 
-def score_task(rm: RewardModel, root: Path, task: str, reference: str, perspective: str = "fused",
+def score_task(rm: RewardBackend, root: Path, task: str, reference: str, perspective: str = "fused",
                guard: bool = False, cache: dict | None = None) -> tuple[dict, list[EpisodeScore]]:
     """`cache` (optional) keeps frame embeddings per episode across calls with the same model."""
     cache = {} if cache is None else cache
@@ -138,7 +138,7 @@ def format_table(per_task: dict[str, dict], mean: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
-def evaluate(rm: RewardModel, root: str | Path, tasks: list[str] | None, reference: str, out: str | Path | None,
+def evaluate(rm: RewardBackend, root: str | Path, tasks: list[str] | None, reference: str, out: str | Path | None,
              perspective: str = "fused", guard: bool = False, plots: bool = True, cache: dict | None = None) -> dict:
     root = Path(root)
     tasks = tasks or sorted({p.parent.name for p in list_episodes(root)})
@@ -149,6 +149,8 @@ def evaluate(rm: RewardModel, root: str | Path, tasks: list[str] | None, referen
         per_task[task], all_scores[task] = score_task(rm, root, task, reference, perspective, guard, cache)
     result = {"per_task": per_task, "mean": summarize(per_task), "perspective": perspective, "guard": guard,
               "reference": reference, "dataset": str(root)}
+    if hasattr(rm, "unparsed"):  # a generative backend: how many of its replies stated no score
+        result.update(replies=rm.replies, unparsed_replies=rm.unparsed)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

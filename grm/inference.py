@@ -1,4 +1,10 @@
-"""Scoring with a trained GRM: the one entry point is `RewardModel.load(path)`.
+"""Scoring progress: a reward model backend, and the tracker that fuses its hops into progress.
+
+A backend (`RewardBackend`) turns observations into what it compares (`encode`), holds a task's
+START/END references (`set_reference`) and answers hops H(before -> after) in [-1, 1] for batches
+(`hop`). Fusion, the consistency guard, success detection and shaping are written once, over
+that interface. Two backends: this project's GRM (`RewardModel`, below) and the official
+Robo-Dopamine GRM through transformers (grm/robodopamine.py); `load_reward_model` picks one.
 
     rm = RewardModel.load("grm/pretrained/grm_mt40.pt")
     rm.set_reference(demo_start_views, demo_goal_views)   # (V, H, W, 3) each, from one demo
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -23,6 +30,28 @@ from grm.model import GRM
 from grm.view_slots import inputs, map_views, present, to_slots
 
 PERSPECTIVES = ("fused", "incremental", "forward", "backward")
+
+
+class RewardBackend(Protocol):
+    """What the progress tracker, evaluation, shaping and the ROS monitor need of a reward model."""
+    inputs: list[str]  # the cameras it reads, in the order `encode` takes them
+    model: object  # the network (identifies the backend in caches)
+
+    def encode(self, views: np.ndarray) -> torch.Tensor:
+        """(B, len(inputs), H, W, 3) uint8 -> (B, ...): what `hop` compares, one row per observation."""
+
+    def set_reference(self, start_views: np.ndarray, goal_views: np.ndarray, instruction: str = "") -> None:
+        """The task's START and END observations (V, H, W, 3), e.g. from the one demo."""
+
+    def set_reference_from_episode(self, path: str | Path) -> None:
+        """The references (and instruction) from an episode file's first and success frames."""
+
+    @property
+    def z_goal(self) -> torch.Tensor:
+        """The encoded END reference, (1, ...)."""
+
+    def hop(self, z_before: torch.Tensor, z_after: torch.Tensor) -> torch.Tensor:
+        """H(before -> after) in [-1, 1], (B,), for encoded observations."""
 
 
 class RewardModel:
@@ -68,8 +97,9 @@ class RewardModel:
             out.append(self.model.encode(x, None if mask is None else mask.expand(len(x), -1)))
         return torch.cat(out)
 
-    def set_reference(self, start_views: np.ndarray, goal_views: np.ndarray) -> None:
-        """The task's START and END (goal) observations, e.g. from the one adaptation demo."""
+    def set_reference(self, start_views: np.ndarray, goal_views: np.ndarray, instruction: str = "") -> None:
+        """The task's START and END (goal) observations, e.g. from the one adaptation demo (the
+        references carry the task: this model reads no instruction)."""
         z = self.encode(np.stack([start_views, goal_views]))
         self._z_start, self._z_goal = z[0:1], z[1:2]
 
@@ -84,7 +114,7 @@ class RewardModel:
             if missing:
                 raise ValueError(f"{path} lacks camera(s) {missing} the GRM reads ({self.inputs}); it has "
                                  f"{ep.cameras}: map them with views= (grm/view_slots.py)")
-            self.set_reference(ep.frames(0, self.inputs), ep.frames(int(ep.keyframes[-1]), self.inputs))
+            self.set_reference(ep.frames(0, self.inputs), ep.frames(int(ep.keyframes[-1]), self.inputs), ep.instruction)
 
     @property
     def z_goal(self) -> torch.Tensor:
@@ -125,13 +155,13 @@ def consistency_guard(prev: torch.Tensor, phi_i: torch.Tensor, phi_f: torch.Tens
 class ProgressTracker:
     """Progress of `num_envs` parallel episodes, updated one batched step at a time."""
 
-    def __init__(self, rm: RewardModel, num_envs: int, perspective: str = "fused", guard: bool = False, alpha: float = 20.0):
+    def __init__(self, rm: RewardBackend, num_envs: int, perspective: str = "fused", guard: bool = False,
+                 alpha: float = 20.0):
         if perspective not in PERSPECTIVES:
             raise ValueError(f"perspective must be one of {PERSPECTIVES}, got {perspective!r}")
         self.rm, self.n, self.perspective, self.guard, self.alpha = rm, num_envs, perspective, guard, alpha
-        d = rm.model.cfg.embed_dim
-        self.z_init = torch.zeros(num_envs, d)
-        self.z_prev = torch.zeros(num_envs, d)
+        self.z_init: torch.Tensor | None = None  # (num_envs, ...) as the backend encodes: made at the first reset
+        self.z_prev: torch.Tensor | None = None
         self.phi = torch.zeros(num_envs)
 
     def reset(self, views: np.ndarray, env_ids: np.ndarray | None = None) -> np.ndarray:
@@ -140,6 +170,9 @@ class ProgressTracker:
         return self.reset_embeddings(self.rm.encode(views), ids)
 
     def reset_embeddings(self, z: torch.Tensor, ids: torch.Tensor) -> np.ndarray:
+        if self.z_init is None:
+            self.z_init = torch.zeros((self.n, *z.shape[1:]), dtype=z.dtype)
+            self.z_prev = torch.zeros_like(self.z_init)
         self.z_init[ids] = z
         self.z_prev[ids] = z
         self.phi[ids] = 0.0
@@ -166,12 +199,12 @@ class ProgressTracker:
         return StepProgress(self.phi.numpy().copy(), phi_i.numpy(), phi_f.numpy(), phi_b.numpy())
 
 
-def episode_progress(rm: RewardModel, views: np.ndarray, perspective: str = "fused", guard: bool = False) -> np.ndarray:
+def episode_progress(rm: RewardBackend, views: np.ndarray, perspective: str = "fused", guard: bool = False) -> np.ndarray:
     """Progress of every frame of one episode (T+1, V, H, W, 3), frame 0 at Phi = 0."""
     return progress_from_embeddings(rm, rm.encode(views), perspective, guard)
 
 
-def progress_from_embeddings(rm: RewardModel, z: torch.Tensor, perspective: str = "fused", guard: bool = False) -> np.ndarray:
+def progress_from_embeddings(rm: RewardBackend, z: torch.Tensor, perspective: str = "fused", guard: bool = False) -> np.ndarray:
     """The same from precomputed frame embeddings (T+1, D): evaluations reuse one encoding."""
     tracker = ProgressTracker(rm, 1, perspective, guard)
     out = [tracker.reset_embeddings(z[:1], torch.tensor([0]))[0]]

@@ -41,6 +41,12 @@ def test_expert_steps_runs_and_suggests_horizons(tmp_path):
     assert len(row["steps_to_success"]) == 2 and row["horizon"] >= 150 >= row["max"]
 
 
+def test_grm_backends_times_both_backends(tmp_path):
+    result = _run(tmp_path, "grm_backends.py", "--steps", "1")
+    assert [r["backend"] for r in result["rows"]] == ["grm", "robodopamine"]
+    assert all(r["scores_per_s"] > 0 for r in result["rows"]) and "tiny" in result["rows"][1]["model"]
+
+
 def test_grm_latency_runs_and_writes_its_rows(tmp_path):
     rows = _run(tmp_path, "grm_latency.py", "--batches", "1", "2", "--repeats", "2")["rows"]
     assert [r["envs"] for r in rows] == [1, 2] and all(r["grm_ms_per_env_step"] > 0 for r in rows)

@@ -1,6 +1,7 @@
 """grm-eval: per-task VOC (sparse/medium/dense), success AUC and preference accuracy.
 
     grm-eval dataset=data/heldout out=runs/eval-zeroshot
+    grm-eval reward_model=robodopamine reward_model.path=DIR dataset=data/heldout   # the official GRM
 Writes out/metrics.json and out/plots/<task>.png (progress vs time, successes and failures).
 """
 from __future__ import annotations
@@ -12,14 +13,15 @@ from typing import Any, Optional
 from configs.typed import ConfigError, command, setting
 from envs.tasks import resolve_tasks
 from grm.dataset import list_episodes, open_episode
+from grm.backends import RewardModelSettings, load_reward_model
 from grm.evaluate import evaluate, format_table
-from grm.inference import PERSPECTIVES, RewardModel
-from grm.view_slots import ViewMappingError
+from grm.inference import PERSPECTIVES
 
 
 @dataclass
 class EvalConfig:
-    """grm-eval's settings (values: configs/eval.yaml)."""
+    """grm-eval's settings (values: configs/eval.yaml, configs/reward_model/)."""
+    reward_model: RewardModelSettings = setting()
     checkpoint: str = setting(file="file (a GRM checkpoint: grm.pt)")
     dataset: str = setting()
     tasks: Any = setting()  # None = every task in the dataset; a name, a list or a group
@@ -41,13 +43,12 @@ def job(cfg: EvalConfig) -> None:
     if episodes:
         with open_episode(episodes[0]) as ep:
             available = ep.cameras
-    try:
-        rm = RewardModel.load(cfg.checkpoint, available=available, views=cfg.views)
-    except ViewMappingError as e:
-        raise ConfigError("views", cfg.views, str(e)) from None
+    rm = load_reward_model(cfg.reward_model, cfg.checkpoint, cfg.views, available)
     tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
     result = evaluate(rm, cfg.dataset, tasks, cfg.reference, cfg.out, cfg.perspective, cfg.guard, cfg.plots)
     print(format_table(result["per_task"], result["mean"]))
+    if "replies" in result:
+        print(f"{result['unparsed_replies']} of {result['replies']} replies had no score (counted as no change)")
     print(f"wrote {cfg.out}/metrics.json")
 
 
