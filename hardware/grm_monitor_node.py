@@ -1,6 +1,7 @@
 """The GRM monitor: scores a (real) robot episode from its cameras, live.
 
     grm-monitor --ros-args -p checkpoint:=runs/main-job/grm_adapt/grm.pt -p reference:=<demo.hdf5>
+    grm-monitor --ros-args -p reward_model:=robodopamine -p reward_model_path:=<weights dir> -p reference:=<demo.hdf5>
 
 Subscribes to one sensor_msgs/Image per GRM camera (`image_topic` with {camera} filled in),
 and at `rate_hz` publishes the fused progress (std_msgs/Float32) and the GRM's success flag
@@ -18,6 +19,9 @@ from grm.success import SUCCESS_DELTA, SUCCESS_HOLD, SuccessDetector
 from hardware.ros_common import OK, WARN, declare, image_to_array, node_main
 
 PARAMS = {
+    "reward_model": "grm",  # grm (checkpoint) | robodopamine (the official GRM, grm/robodopamine.py)
+    "reward_model_path": "",  # robodopamine: the directory of its weights
+    "robodopamine_views": ["corner", "gripperPOV", ""],  # its front, left wrist, right wrist cameras ('' = none)
     "checkpoint": "",
     "reference": "",  # an episode file (the adaptation demo): its first and success frames
     "image_topic": "/camera/{camera}/image",
@@ -40,16 +44,25 @@ class GRMMonitor:
         from std_msgs.msg import Bool, Float32
         from std_srvs.srv import Trigger
 
-        from grm.inference import ProgressTracker, RewardModel
+        from configs.typed import check
+        from grm.backends import BACKENDS, RewardModelSettings, load_reward_model
+        from grm.inference import ProgressTracker
+        from grm.robodopamine import SLOTS
 
         self.node = node
         self.p = declare(node, PARAMS)
         self.log = node.get_logger()
-        for key in ("checkpoint", "reference"):
+        backend = self.p["reward_model"]
+        if backend not in BACKENDS:
+            raise ValueError(f"parameter 'reward_model' is {backend!r}; it must be one of {', '.join(BACKENDS)}")
+        for key in ("checkpoint" if backend == "grm" else "reward_model_path", "reference"):
             if not self.p[key]:
                 raise ValueError(f"parameter {key!r} is required")
         torch.set_num_threads(int(self.p["threads"]))
-        self.rm = RewardModel.load(self.p["checkpoint"])
+        views = dict(zip(SLOTS, [c or None for c in self.p["robodopamine_views"]]))
+        settings = RewardModelSettings(backend, self.p["reward_model_path"] or None, views, 8)
+        check(settings)  # a wrong backend name or a missing weights directory: one line naming the parameter
+        self.rm = load_reward_model(settings, self.p["checkpoint"], {}, None)
         self.rm.set_reference_from_episode(self.p["reference"])
         self.size = self.rm.image_size
         self.tracker = ProgressTracker(self.rm, 1, self.p["perspective"], self.p["guard"])
@@ -67,7 +80,8 @@ class GRMMonitor:
         self.started = False
         self.phi = 0.0
         self.warned = False
-        self.log.info(f"GRM {self.p['checkpoint']} on cameras {self.rm.inputs} at {self.p['rate_hz']} Hz")
+        model = self.p["checkpoint"] if backend == "grm" else self.p["reward_model_path"]
+        self.log.info(f"{backend} {model} on cameras {self.rm.inputs} at {self.p['rate_hz']} Hz")
 
     def _image_cb(self, cam: str):
         def cb(msg) -> None:

@@ -31,6 +31,7 @@ from configs.typed import ConfigError, check, claim_run_folder, compose, setting
 from envs.metaworld_env import DEFAULT_CAMERAS
 from envs.rl_task import RLTask
 from envs.tasks import MT50
+from grm.backends import RewardModelSettings, load_reward_model
 from grm.inference import PERSPECTIVES
 from grm.one_shot import AdaptationSettings, one_shot_config
 from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
@@ -129,6 +130,7 @@ class RLConfig:
     out: str = setting(resumable=True)
     resume: bool = setting(resumable=True)
     grm: GRMSettings = setting()
+    reward_model: RewardModelSettings = setting()  # grm (grm.checkpoint, adapted) or robodopamine (zero-shot)
     demo: DemoSettings = setting()
     eval: EvalSettings = setting()
     checkpoint_every_episodes: int = setting(ge=1, resumable=True)
@@ -323,20 +325,24 @@ def run(cfg: RLConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     rm, grm_path, cameras, image_size = None, None, [], 64
-    if cfg.reward in GRM_MODES:  # the env renders exactly what the GRM was trained on
+    if cfg.reward in GRM_MODES and cfg.reward_model.name == "grm":  # the env renders what the GRM was trained on
         from grm.checkpoint import load_model
 
         base, slots, _ = load_model(cfg.grm.checkpoint)
         cameras = inputs(slots)
         image_size = base.cfg.image_size
+    elif cfg.reward in GRM_MODES:  # another backend, zero-shot: it reads the task's cameras through its views
+        rm = load_reward_model(cfg.reward_model, cfg.grm.checkpoint, {}, list(DEFAULT_CAMERAS))
+        cameras = list(rm.inputs)
     demo = None
     if cfg.reward in GRM_MODES or (cfg.algo in SAC_ALGOS and cfg.demo.seed_buffer):  # references / buffer seed
         demo = ensure_demo(cfg, cameras or list(DEFAULT_CAMERAS), image_size)
     if cfg.reward in GRM_MODES:
-        from grm.inference import RewardModel
+        if rm is None:
+            from grm.inference import RewardModel
 
-        grm_path = ensure_grm(cfg, demo)
-        rm = RewardModel.load(grm_path)
+            grm_path = ensure_grm(cfg, demo)
+            rm = RewardModel.load(grm_path)
         rm.set_reference_from_episode(demo)
     gamma = cfg.gamma
     venv = make_vec_env(cfg, cameras, image_size)

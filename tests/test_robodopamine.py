@@ -120,3 +120,16 @@ def test_grm_shaping_runs_on_the_official_model(tiny):
     phi = [0.0, 2 / 3, 7 / 9]
     assert rewards == [pytest.approx(0.99 * phi[t + 1] - phi[t], abs=1e-5) for t in range(2)]
     assert rm.replies == 6 and venv.potential.tracker.phi.item() == pytest.approx(7 / 9)
+
+
+def test_grm_rl_shapes_with_the_official_model(tmp_path, tiny):
+    """grm-rl reward_model=robodopamine: no adaptation; the env renders the cameras its views read."""
+    from policies.rl_run import compose_rl, run
+
+    out = tmp_path / "rl"
+    report = run(compose_rl("reward_model=robodopamine", f"reward_model.path={tiny['+50']}", "reward=grm_pbrs",
+                            "algo=ppo", "task=reach-v3", "episodes=2", "max_steps=8", "eval.every_episodes=2",
+                            "eval.episodes=1", "eval.final_episodes=1", "eval.video=false", "progress=false",
+                            "ppo.n_steps=16", "ppo.batch_size=8", "ppo.n_epochs=1", "ppo.net_arch=[16,16]",
+                            "demo.seed_buffer=false", f"out={out}"))
+    assert report["episodes"] == 2 and not (out / "grm_adapt").exists()
