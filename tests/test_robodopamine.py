@@ -13,6 +13,20 @@ CAMERAS = ["corner", "gripperPOV"]
 
 
 @pytest.fixture(scope="module")
+def two_episodes(tiny_dataset, tmp_path_factory):
+    """The tiny dataset cut to one task's reference demo and one episode to score (each hop is a
+    generate call of a real, if tiny, Qwen2.5-VL: a whole dataset would cost the suite a minute)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("two_episodes")
+    shutil.copy(tiny_dataset / "dataset.json", root)
+    (root / "drawer-close-v3").mkdir()
+    for name in ("expert_0000.hdf5", "wrong_0000.hdf5"):
+        shutil.copy(tiny_dataset / "drawer-close-v3" / name, root / "drawer-close-v3" / name)
+    return root
+
+
+@pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """Two tiny models: one always replies +50%, one never states a score."""
     root = tmp_path_factory.mktemp("robodopamine")
@@ -91,12 +105,12 @@ def _expected_finals(dataset, hop: float) -> dict[str, float]:
 
 
 @pytest.mark.parametrize("model, hop", [("+50", 0.5), ("bad", 0.0)])
-def test_grm_eval_scores_a_dataset_with_the_official_model(tmp_path, tiny, tiny_dataset, model, hop):
+def test_grm_eval_scores_a_dataset_with_the_official_model(tmp_path, tiny, two_episodes, model, hop):
     """Each episode's final progress is what fusing its hops gives: +50% from the model that says so,
     0 (no change) from the one whose replies state no score, and those are counted, not hidden."""
-    metrics = _eval(tmp_path, tiny[model], tiny_dataset)
+    metrics = _eval(tmp_path, tiny[model], two_episodes)
     assert metrics["replies"] > 0 and metrics["unparsed_replies"] == (metrics["replies"] if model == "bad" else 0)
-    expected = _expected_finals(tiny_dataset, hop)
+    expected = _expected_finals(two_episodes, hop)
     finals = metrics["per_task"]["drawer-close-v3"]["episode_finals"]
     assert finals and all(e["final"] == pytest.approx(expected[e["episode"]], abs=1e-5) for e in finals)
 
