@@ -14,6 +14,7 @@ import mujoco
 import numpy as np
 
 from envs.rendering import MultiViewRenderer, ViewRandomization, randomization_rng
+from envs.task_spaces import ACTION_SPACE, observation_space, physics_state
 from envs.tasks import INSTRUCTIONS, check_task
 
 DEFAULT_CAMERAS = ("corner", "topview", "gripperPOV")
@@ -56,12 +57,8 @@ class MetaWorldTask(gym.Env):
                               randomization=randomization)
             if self.cameras else None
         )
-        state_space = gym.spaces.Box(-np.inf, np.inf, shape=(39,), dtype=np.float64)
-        spaces: dict[str, gym.Space] = {"state": state_space}
-        if self.cameras:
-            spaces["pixels"] = gym.spaces.Box(0, 255, shape=(len(self.cameras), image_size, image_size, 3), dtype=np.uint8)
-        self.observation_space = gym.spaces.Dict(spaces)
-        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
+        self.observation_space = observation_space(39, self.cameras, image_size)
+        self.action_space = ACTION_SPACE
         self.workspace = WORKSPACE
         self._steps = 0
 
@@ -101,15 +98,8 @@ class MetaWorldTask(gym.Env):
         return self._obs(state), float(reward), False, truncated, info
 
     def physics_state(self) -> np.ndarray:
-        """Full MuJoCo physics state (time, qpos, qvel, act, mocap...).
-
-        Restoring a frame exactly: ``reset(seed=episode_seed)`` (the seed also moves bodies and
-        sites in the model), then ``mj_setState`` with this vector and ``mj_forward``.
-        """
-        spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
-        out = np.empty(mujoco.mj_stateSize(self.model, spec))
-        mujoco.mj_getState(self.model, self.data, out, spec)
-        return out
+        """Full MuJoCo physics state (envs/task_spaces.py: how a frame is restored)."""
+        return physics_state(self.model, self.data)
 
     def render(self):
         return None if self._renderer is None else self._renderer.render(self._mw.data)

@@ -1,7 +1,7 @@
 """The RL view of a task: the policy sees state, the reward model sees pixels.
 
-`RLTask` wraps a task environment (envs/task_env.py: Meta-World or robosuite) for learning agents: observations are the state vector, the
-reward is the step's success; with `terminate_on_success` reaching success is a true
+`RLTask` wraps a task environment (envs/task_env.py: Meta-World or robosuite) for learning
+agents: observations are the state vector, the reward is the step's success; with `terminate_on_success` reaching success is a true
 termination (the absorbing goal, where shaping sets Phi = 0), otherwise episodes run to the
 time limit, which is truncation. Pixels for the GRM travel in `info["pixels"]`, so the policy's
 replay buffer never stores images; `info["state"]` is the full-precision state (the observation

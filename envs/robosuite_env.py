@@ -23,6 +23,7 @@ import mujoco
 import numpy as np
 
 from envs.rendering import FreeCamera, MultiViewRenderer, ViewRandomization, randomization_rng
+from envs.task_spaces import ACTION_SPACE, observation_space, physics_state
 from envs.tasks import INSTRUCTIONS, ROBOSUITE_TASKS, check_task
 
 # The views by role, named as Meta-World's cameras are, so a GRM's views are fed by name in both
@@ -88,11 +89,8 @@ class RobosuiteTask(gym.Env):
                                                    randomization=randomization)
             except ValueError as e:
                 raise ValueError(f"{task}: {e}, or the views {list(VIEWS)}") from None
-        spaces: dict[str, gym.Space] = {"state": gym.spaces.Box(-np.inf, np.inf, shape=(STATE_DIM,), dtype=np.float64)}
-        if self.cameras:
-            spaces["pixels"] = gym.spaces.Box(0, 255, shape=(len(self.cameras), image_size, image_size, 3), dtype=np.uint8)
-        self.observation_space = gym.spaces.Dict(spaces)
-        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
+        self.observation_space = observation_space(STATE_DIM, self.cameras, image_size)
+        self.action_space = ACTION_SPACE
         self.workspace = WORKSPACE
         self._steps = 0
 
@@ -141,11 +139,8 @@ class RobosuiteTask(gym.Env):
         return self._obs(raw), float(reward), False, self._steps >= self.max_steps, info
 
     def physics_state(self) -> np.ndarray:
-        """Full MuJoCo physics state; restore with reset(seed=episode_seed), mj_setState, mj_forward."""
-        spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
-        out = np.empty(mujoco.mj_stateSize(self.model, spec))
-        mujoco.mj_getState(self.model, self.data, out, spec)
-        return out
+        """Full MuJoCo physics state (envs/task_spaces.py: how a frame is restored)."""
+        return physics_state(self.model, self.data)
 
     def render(self):
         return None if self._renderer is None else self._renderer.render(self.data)

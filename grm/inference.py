@@ -54,6 +54,21 @@ class RewardBackend(Protocol):
         """H(before -> after) in [-1, 1], (B,), for encoded observations."""
 
 
+def reference_frames(path: str | Path, cameras: list[str], mapping: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """An episode file's first frame and first-success frame from `cameras`, and its instruction:
+    the references a backend takes from a demo. `mapping` names the setting that maps cameras."""
+    from grm.dataset import open_episode
+
+    with open_episode(path) as ep:
+        if not ep.success:
+            raise ValueError(f"{path} is not a successful episode; its last frame is no goal")
+        missing = [c for c in cameras if c not in ep.cameras]
+        if missing:
+            raise ValueError(f"{path} lacks camera(s) {missing} the reward model reads ({cameras}); it has "
+                             f"{ep.cameras}: map them with {mapping}")
+        return ep.frames(0, cameras), ep.frames(int(ep.keyframes[-1]), cameras), ep.instruction
+
+
 class RewardModel:
     """A frozen GRM with its reference demo frames; deterministic (eval mode, no grad)."""
 
@@ -105,16 +120,7 @@ class RewardModel:
 
     def set_reference_from_episode(self, path: str | Path) -> None:
         """Use an episode file's first frame and first-success frame as the references."""
-        from grm.dataset import open_episode
-
-        with open_episode(path) as ep:
-            if not ep.success:
-                raise ValueError(f"{path} is not a successful episode; its last frame is no goal")
-            missing = [c for c in self.inputs if c not in ep.cameras]
-            if missing:
-                raise ValueError(f"{path} lacks camera(s) {missing} the GRM reads ({self.inputs}); it has "
-                                 f"{ep.cameras}: map them with views= (grm/view_slots.py)")
-            self.set_reference(ep.frames(0, self.inputs), ep.frames(int(ep.keyframes[-1]), self.inputs), ep.instruction)
+        self.set_reference(*reference_frames(path, self.inputs, "views= (grm/view_slots.py)"))
 
     @property
     def z_goal(self) -> torch.Tensor:

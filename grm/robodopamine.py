@@ -28,6 +28,7 @@ from typing import Mapping, Optional
 import numpy as np
 import torch
 
+from grm.inference import reference_frames
 from grm.view_slots import map_views
 
 log = logging.getLogger("grm")
@@ -175,16 +176,7 @@ class RoboDopamineGRM:
         self.instruction = instruction
 
     def set_reference_from_episode(self, path: str | Path) -> None:
-        from grm.dataset import open_episode
-
-        with open_episode(path) as ep:
-            if not ep.success:
-                raise ValueError(f"{path} is not a successful episode; its last frame is no goal")
-            missing = [c for c in self.inputs if c not in ep.cameras]
-            if missing:
-                raise ValueError(f"{path} lacks camera(s) {missing} the model reads; it has {ep.cameras}: "
-                                 f"map them with reward_model.views")
-            self.set_reference(ep.frames(0, self.inputs), ep.frames(int(ep.keyframes[-1]), self.inputs), ep.instruction)
+        self.set_reference(*reference_frames(path, self.inputs, "reward_model.views"))
 
     @property
     def z_goal(self) -> torch.Tensor:
