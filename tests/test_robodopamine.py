@@ -147,3 +147,15 @@ def test_grm_rl_shapes_with_the_official_model(tmp_path, tiny):
                             "ppo.n_steps=16", "ppo.batch_size=8", "ppo.n_epochs=1", "ppo.net_arch=[16,16]",
                             "demo.seed_buffer=false", f"out={out}"))
     assert report["episodes"] == 2 and not (out / "grm_adapt").exists()
+
+
+def test_bad_reward_model_settings_are_refused_in_one_line(tmp_path, two_episodes):
+    from configs.typed import ConfigError, compose
+    from grm.backends import load_reward_model
+    from grm.cli.eval import EvalConfig
+
+    with pytest.raises(ConfigError, match="reward_model.path=None: the directory of the official GRM's weights is required"):
+        compose("eval", EvalConfig, ["reward_model=robodopamine", f"dataset={two_episodes}"])
+    cfg = compose("eval", EvalConfig, ["reward_model=robodopamine", f"reward_model.path={tmp_path}", f"dataset={two_episodes}"])
+    with pytest.raises(ConfigError, match=r"reward_model.path=.*holds no model \(no config.json\)"):
+        load_reward_model(cfg.reward_model, cfg.checkpoint, {}, CAMERAS)

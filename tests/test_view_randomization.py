@@ -55,3 +55,11 @@ def test_dataset_records_randomization_only_when_used(tmp_path):
     with pytest.raises(ValueError, match="randomize"):
         collect(["reach-v3"], {"expert": 2}, 0, tmp_path, EnvSettings(("corner",), 32, 100, randomize=STRONG),
                 progress=False)
+
+
+def test_collect_refuses_a_randomization_out_of_range():
+    from configs.typed import ConfigError, compose
+    from grm.cli.collect import CollectConfig
+
+    with pytest.raises(ConfigError, match=r"env.randomize.color=1.5: must be < 1"):
+        compose("collect", CollectConfig, ["env.randomize.color=1.5"])
