@@ -394,7 +394,8 @@ def run(cfg: RLConfig) -> dict:
         "task": cfg.task, "reward": cfg.reward, "algo": cfg.algo, "seed": cfg.seed, "episodes": state["episodes"],
         "env_steps": int(model.num_timesteps), "final_success_rate": final, "curve": state["curve"],
         "episodes_to_80": next((c["episodes"] for c in state["curve"] if c["success_rate"] >= 0.8), None),
-        "grm": str(grm_path) if grm_path else None, "wall_s": round(wall(), 1),
+        "grm": str(grm_path) if grm_path else (cfg.reward_model.path if rm is not None else None),
+        "reward_model": cfg.reward_model.name if rm is not None else None, "wall_s": round(wall(), 1),
     }
     write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
     write_report(out, report)

@@ -147,6 +147,7 @@ def test_grm_rl_shapes_with_the_official_model(tmp_path, tiny):
                             "ppo.n_steps=16", "ppo.batch_size=8", "ppo.n_epochs=1", "ppo.net_arch=[16,16]",
                             "demo.seed_buffer=false", f"out={out}"))
     assert report["episodes"] == 2 and not (out / "grm_adapt").exists()
+    assert report["reward_model"] == "robodopamine" and report["grm"] == str(tiny["+50"])
 
 
 def test_bad_reward_model_settings_are_refused_in_one_line(tmp_path, two_episodes):
