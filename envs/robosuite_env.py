@@ -40,6 +40,9 @@ DEFAULT_CAMERAS = ("corner", "topview", "gripperPOV")
 COLLISION_GROUP = 0  # robosuite's untextured collision shapes; its visual meshes are group 1
 STATE_DIM = 18
 CONTROL_HZ = 20
+# robosuite draws the cubes' sizes when it builds the model: a fixed seed makes every instance of a task
+# the same model (a state-only twin and its rendering env must agree); placements come from reset(seed)
+MODEL_SEED = 0
 WORKSPACE = (np.array([-0.2, -0.25, 0.85]), np.array([0.2, 0.25, 1.15]))  # where WrongBehaviour wanders (m)
 
 
@@ -78,7 +81,7 @@ class RobosuiteTask(gym.Env):
         self._rs = _robosuite().make(
             self.env_name, robots=self.robot, controller_configs=_controller(self.robot), has_renderer=False,
             has_offscreen_renderer=False, use_camera_obs=False, control_freq=CONTROL_HZ, horizon=10**9,
-            ignore_done=True, hard_reset=False, reward_shaping=True)
+            ignore_done=True, hard_reset=False, reward_shaping=True, seed=MODEL_SEED)
         self.cameras = list(cameras)
         self._renderer = None
         if self.cameras:
