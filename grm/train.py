@@ -25,6 +25,7 @@ from grm.checkpoint import load_model, read_checkpoint, save_checkpoint
 from grm.frame_store import FrameStore
 from grm.model import GRM, GRMConfig, ModelSettings, hop_loss
 from grm.pair_sampler import PairSampler, SamplerConfig
+from grm.dataset import dataset_cameras
 from grm.view_slots import ViewMappingError, inputs, map_views, to_slots
 
 log = logging.getLogger("grm-train")
@@ -69,18 +70,6 @@ class TrainConfig(RunBookkeeping):
         if self.views and self.init is None:
             raise ConfigError("views", self.views, "maps the views of a checkpoint (init=) onto the data's cameras; "
                                                    "a new model takes the data's cameras as they are")
-
-
-def dataset_cameras(root: str | Path) -> list[str]:
-    if Path(root).is_file():
-        from grm.dataset import open_episode
-
-        with open_episode(root) as ep:
-            return ep.cameras
-    info = Path(root) / "dataset.json"
-    if not info.is_file():
-        raise FileNotFoundError(f"{root} is not a dataset folder (no dataset.json); make one with grm-collect")
-    return list(json.loads(info.read_text())["env"]["cameras"])
 
 
 def _lr(step: int, cfg: TrainConfig) -> float:

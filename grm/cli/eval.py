@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from configs.typed import ConfigError, command, setting
 from envs.tasks import resolve_tasks
-from grm.dataset import list_episodes, open_episode
+from grm.dataset import dataset_cameras, list_episodes
 from grm.backends import RewardModelSettings, load_reward_model
 from grm.evaluate import evaluate, format_table
 from grm.inference import PERSPECTIVES
@@ -35,15 +35,12 @@ class EvalConfig:
     def check(self) -> None:
         if not (Path(self.dataset) / "dataset.json").is_file():
             raise ConfigError("dataset", self.dataset, "not a dataset folder (no dataset.json; make one with grm-collect)")
+        if not list_episodes(self.dataset):
+            raise ConfigError("dataset", self.dataset, "holds no episodes; collect some with grm-collect")
 
 
 def job(cfg: EvalConfig) -> None:
-    episodes = list_episodes(cfg.dataset)
-    available = None  # no episodes: evaluate() says so
-    if episodes:
-        with open_episode(episodes[0]) as ep:
-            available = ep.cameras
-    rm = load_reward_model(cfg.reward_model, cfg.checkpoint, cfg.views, available)
+    rm = load_reward_model(cfg.reward_model, cfg.checkpoint, cfg.views, dataset_cameras(cfg.dataset))
     tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
     result = evaluate(rm, cfg.dataset, tasks, cfg.reference, cfg.out, cfg.perspective, cfg.guard, cfg.plots)
     print(format_table(result["per_task"], result["mean"]))

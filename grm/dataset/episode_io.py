@@ -220,3 +220,15 @@ def list_episodes(root: str | Path, tasks: list[str] | None = None, kinds: list[
     if kinds is not None:
         paths = [p for p in paths if p.name.rsplit("_", 1)[0] in kinds]
     return paths
+
+
+def dataset_cameras(root: str | Path) -> list[str]:
+    """The cameras of a dataset folder (its dataset.json) or of one episode file: the one place
+    commands read them from."""
+    if Path(root).is_file():
+        with open_episode(root) as ep:
+            return ep.cameras
+    info = Path(root) / "dataset.json"
+    if not info.is_file():
+        raise FileNotFoundError(f"{root} is not a dataset folder (no dataset.json); make one with grm-collect")
+    return list(json.loads(info.read_text())["env"]["cameras"])
