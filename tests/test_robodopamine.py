@@ -2,9 +2,11 @@
 built here (no download): the prompt and its image order, score parsing (bad replies counted),
 then grm-eval and GRM shaping end to end through transformers' real model code."""
 import json
+import os
 
 import numpy as np
 import pytest
+import torch
 
 from grm.robodopamine import PROMPT, RoboDopamineGRM, messages, parse_score
 from grm.robodopamine_tiny import write_tiny_model
@@ -160,3 +162,21 @@ def test_bad_reward_model_settings_are_refused_in_one_line(tmp_path, two_episode
     cfg = compose("eval", EvalConfig, ["reward_model=robodopamine", f"reward_model.path={tmp_path}", f"dataset={two_episodes}"])
     with pytest.raises(ConfigError, match=r"reward_model.path=.*holds no model \(no config.json\)"):
         load_reward_model(cfg.reward_model, cfg.checkpoint, {}, CAMERAS)
+
+
+REAL_WEIGHTS = os.environ.get("ROBODOPAMINE_WEIGHTS", "")
+
+
+@pytest.mark.skipif(not (REAL_WEIGHTS and torch.cuda.is_available()),
+                    reason="the official weights (ROBODOPAMINE_WEIGHTS=DIR) and a GPU are not both here")
+def test_the_official_weights_score_experts_rising(tmp_path, two_episodes, tiny_dataset):
+    """With the real model: its replies parse, and an expert demo's progress rises (positive VOC)."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(two_episodes, data)
+    shutil.copy(tiny_dataset / "drawer-close-v3" / "expert_0001.hdf5", data / "drawer-close-v3")
+    metrics = _eval(tmp_path, REAL_WEIGHTS, data)
+    assert metrics["unparsed_replies"] <= 0.1 * metrics["replies"]
+    row = metrics["per_task"]["drawer-close-v3"]
+    assert row["episode_finals"] and metrics["mean"]["voc_dense"] > 0
