@@ -24,6 +24,7 @@ class RewardModelSettings:
     path: Optional[str] = setting(path="directory (the official GRM's weights, e.g. Robo-Dopamine-GRM-3B)")
     views: dict[str, Optional[str]] = setting()  # robodopamine: its slot (front, left_wrist, right_wrist) -> a camera
     batch_size: int = setting(ge=1)  # robodopamine: prompts per generate call
+    image_size: int = setting(ge=28)  # robodopamine: frames are resized to this square first
 
     def check(self) -> None:
         if self.name == "robodopamine" and not self.path:
@@ -43,7 +44,7 @@ def load_reward_model(settings: RewardModelSettings, checkpoint: str, views: dic
         from grm.robodopamine import RoboDopamineGRM
 
         return RoboDopamineGRM.load(settings.path, available=available, views=settings.views,
-                                    batch_size=settings.batch_size)
+                                    batch_size=settings.batch_size, image_size=settings.image_size)
     except FileNotFoundError as e:
         raise ConfigError("reward_model.path" if settings.name != "grm" else "checkpoint",
                           settings.path if settings.name != "grm" else checkpoint, str(e)) from None

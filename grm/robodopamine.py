@@ -16,6 +16,9 @@ tracker (grm/inference.py) makes the three perspectives and fuses them, as for o
   `unparsed` / `replies`, which grm-eval writes into metrics.json. It is never silently zero.
 - Views: the model's three slots take the cameras `views` names (`map_views`). A slot without a
   camera repeats the front view, as the official code does for goal images it lacks.
+- Frames of any size (a dataset's 64 px, a robot's 640x480 camera) are resized to one square
+  `image_size` on the way in (224 px: within the official pixel budget), so a live frame and a
+  demo's reference can be compared in one prompt.
 """
 from __future__ import annotations
 
@@ -115,11 +118,10 @@ def prompt_images(ref_start: np.ndarray, ref_end: np.ndarray, before: np.ndarray
 class RoboDopamineGRM:
     """The official GRM behind the reward model interface (grm/inference.py RewardBackend)."""
 
-    image_size = 0  # frames go in at their own size: the processor resizes
-
     def __init__(self, model, tokenizer, image_processor, cameras: list[Optional[str]], device: torch.device,
-                 batch_size: int = 8, max_new_tokens: int = 16):
+                 batch_size: int = 8, max_new_tokens: int = 16, image_size: int = 224):
         """`cameras`: the camera feeding each slot of SLOTS (None: the front view stands in)."""
+        self.image_size = int(image_size)
         self.model, self.tokenizer, self.image_processor, self.device = model.eval(), tokenizer, image_processor, device
         self.tokenizer.padding_side = "left"  # batched generation continues every prompt at its end
         self.cameras = list(cameras)
@@ -136,7 +138,7 @@ class RoboDopamineGRM:
 
     @classmethod
     def load(cls, path: str | Path, available: list[str] | None = None, views: Mapping[str, Optional[str]] | None = None,
-             batch_size: int = 8, device: str | None = None) -> "RoboDopamineGRM":
+             batch_size: int = 8, device: str | None = None, image_size: int = 224) -> "RoboDopamineGRM":
         """The model in directory `path`; `available`: the data's cameras, laid onto SLOTS by `views`."""
         from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
 
@@ -159,15 +161,23 @@ class RoboDopamineGRM:
         image_processor = AutoImageProcessor.from_pretrained(path, min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS)
         cameras = map_views(SLOTS, available, views) if available is not None else [
             (views or {}).get(s, s) for s in SLOTS]
-        return cls(model, tokenizer, image_processor, cameras, dev, batch_size)
+        return cls(model, tokenizer, image_processor, cameras, dev, batch_size, image_size=image_size)
 
     # -- the interface ---------------------------------------------------------------
     def encode(self, views: np.ndarray) -> torch.Tensor:
-        """(B, len(inputs), H, W, 3) -> (B, 3, H, W, 3) uint8: the frames in slot order (what it compares)."""
+        """(B, len(inputs), H, W, 3) -> (B, 3, S, S, 3) uint8, S = image_size: the frames in slot order
+        (what it compares)."""
         views = np.asarray(views)
         if views.ndim != 5 or views.shape[1] != len(self.inputs):
             raise ValueError(f"expected views of shape (B, {len(self.inputs)}, H, W, 3) for cameras {self.inputs}, "
                              f"got {views.shape}")
+        S = self.image_size
+        if views.shape[2:4] != (S, S):
+            import cv2
+
+            shrink = views.shape[2] * views.shape[3] > S * S
+            how = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+            views = np.stack([[cv2.resize(v, (S, S), interpolation=how) for v in obs] for obs in views])
         return torch.from_numpy(np.ascontiguousarray(views[:, self._slot_input]))
 
     def set_reference(self, start_views: np.ndarray, goal_views: np.ndarray, instruction: str = "") -> None:

@@ -60,7 +60,7 @@ class GRMMonitor:
                 raise ValueError(f"parameter {key!r} is required")
         torch.set_num_threads(int(self.p["threads"]))
         views = dict(zip(SLOTS, [c or None for c in self.p["robodopamine_views"]]))
-        settings = RewardModelSettings(backend, self.p["reward_model_path"] or None, views, 8)
+        settings = RewardModelSettings(backend, self.p["reward_model_path"] or None, views, 8, 224)
         check(settings)  # a wrong backend name or a missing weights directory: one line naming the parameter
         self.rm = load_reward_model(settings, self.p["checkpoint"], {}, None)
         self.rm.set_reference_from_episode(self.p["reference"])
