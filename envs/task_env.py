@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from envs.rendering import ViewRandomization
-from envs.tasks import ROBOSUITE_TASKS, check_task
+from envs.tasks import family
 
 
 def default_cameras(task: str) -> tuple[str, ...]:
-    if check_task(task) in ROBOSUITE_TASKS:
+    if family(task) == "robosuite":
         from envs.robosuite_env import DEFAULT_CAMERAS
     else:
         from envs.metaworld_env import DEFAULT_CAMERAS
@@ -23,7 +23,7 @@ def make_task(task: str, cameras: Sequence[str] | None = None, image_size: int =
               fast_render: bool = True, mesh_keep: float = 1.0, randomization: ViewRandomization = ViewRandomization()):
     """The task's environment (MetaWorldTask or RobosuiteTask); cameras None: the family's defaults."""
     cameras = default_cameras(task) if cameras is None else cameras
-    if check_task(task) in ROBOSUITE_TASKS:
+    if family(task) == "robosuite":
         from envs.robosuite_env import RobosuiteTask as cls
     else:
         from envs.metaworld_env import MetaWorldTask as cls
@@ -32,7 +32,7 @@ def make_task(task: str, cameras: Sequence[str] | None = None, image_size: int =
 
 def make_expert(task: str):
     """A fresh scripted expert for one episode: `act(state) -> (action, target or None)`."""
-    if check_task(task) in ROBOSUITE_TASKS:
+    if family(task) == "robosuite":
         from envs.robosuite_expert import PickPlaceExpert
 
         return PickPlaceExpert(task)

@@ -99,6 +99,11 @@ def check_task(name: str) -> str:
     return name
 
 
+def family(name: str) -> str:
+    """Which simulator a task runs in: "robosuite" or "metaworld"."""
+    return "robosuite" if check_task(name) in ROBOSUITE_TASKS else "metaworld"
+
+
 def resolve_tasks(spec: str | list[str] | tuple[str, ...]) -> list[str]:
     """Expand a task spec: one name, a list, or a group (GROUPS: 'mt50', 'pretrain', 'held_out',
     'robosuite', 'robosuite_held_out')."""

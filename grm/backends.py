@@ -38,16 +38,15 @@ def load_reward_model(settings: RewardModelSettings, checkpoint: str, views: dic
     `settings.path` with `settings.views`. A mapping that cannot work is a ConfigError on its key."""
     from grm.inference import RewardModel
 
+    grm = settings.name == "grm"
     try:
-        if settings.name == "grm":
+        if grm:
             return RewardModel.load(checkpoint, available=available, views=views)
         from grm.robodopamine import RoboDopamineGRM
 
         return RoboDopamineGRM.load(settings.path, available=available, views=settings.views,
                                     batch_size=settings.batch_size, image_size=settings.image_size)
     except FileNotFoundError as e:
-        raise ConfigError("reward_model.path" if settings.name != "grm" else "checkpoint",
-                          settings.path if settings.name != "grm" else checkpoint, str(e)) from None
+        raise ConfigError(*(("checkpoint", checkpoint) if grm else ("reward_model.path", settings.path)), str(e)) from None
     except ViewMappingError as e:
-        key = "views" if settings.name == "grm" else "reward_model.views"
-        raise ConfigError(key, views if settings.name == "grm" else settings.views, str(e)) from None
+        raise ConfigError(*(("views", views) if grm else ("reward_model.views", settings.views)), str(e)) from None

@@ -130,9 +130,8 @@ class RoboDopamineGRM:
         self.inputs = list(dict.fromkeys(c for c in self.cameras if c is not None))
         self._slot_input = [self.inputs.index(c if c is not None else self.cameras[0]) for c in self.cameras]
         self.batch_size, self.max_new_tokens = int(batch_size), int(max_new_tokens)
-        self.instruction = ""
-        self._start: np.ndarray | None = None
-        self._goal: torch.Tensor | None = None
+        self._refs: torch.Tensor | None = None  # START and END, encoded: (2, 3, S, S, 3)
+        self._prompt = ""  # the chat text for this task's instruction, made once per reference
         self.replies = 0
         self.unparsed = 0
 
@@ -181,30 +180,28 @@ class RoboDopamineGRM:
         return torch.from_numpy(np.ascontiguousarray(views[:, self._slot_input]))
 
     def set_reference(self, start_views: np.ndarray, goal_views: np.ndarray, instruction: str = "") -> None:
-        z = self.encode(np.stack([start_views, goal_views]))
-        self._start, self._goal = z[0, 0].numpy(), z[1:2]
-        self.instruction = instruction
+        self._refs = self.encode(np.stack([start_views, goal_views]))
+        self._prompt = self.tokenizer.apply_chat_template(messages(instruction), tokenize=False,
+                                                          add_generation_prompt=True)
 
     def set_reference_from_episode(self, path: str | Path) -> None:
         self.set_reference(*reference_frames(path, self.inputs, "reward_model.views"))
 
     @property
     def z_goal(self) -> torch.Tensor:
-        if self._goal is None:
+        if self._refs is None:
             raise RuntimeError("call set_reference(start_views, goal_views, instruction) first")
-        return self._goal
+        return self._refs[1:2]
 
     @torch.no_grad()
     def hop(self, z_before: torch.Tensor, z_after: torch.Tensor) -> torch.Tensor:
-        if self._start is None:
-            raise RuntimeError("call set_reference(start_views, goal_views, instruction) first")
-        ref_end = self._goal[0, 0].numpy()
-        text = self.tokenizer.apply_chat_template(messages(self.instruction), tokenize=False, add_generation_prompt=True)
+        ref_end = self.z_goal[0, 0].numpy()  # the references are front views
+        ref_start = self._refs[0, 0].numpy()
         out = []
         for i in range(0, len(z_before), self.batch_size):
             before, after = z_before[i:i + self.batch_size].numpy(), z_after[i:i + self.batch_size].numpy()
-            images = [prompt_images(self._start, ref_end, b, a) for b, a in zip(before, after)]
-            out += [self._score(r) for r in self._generate([text] * len(images), images)]
+            images = [prompt_images(ref_start, ref_end, b, a) for b, a in zip(before, after)]
+            out += [self._score(r) for r in self._generate([self._prompt] * len(images), images)]
         return torch.tensor(out, dtype=torch.float32)
 
     # -- generation ------------------------------------------------------------------

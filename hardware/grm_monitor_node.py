@@ -44,7 +44,6 @@ class GRMMonitor:
         from std_msgs.msg import Bool, Float32
         from std_srvs.srv import Trigger
 
-        from configs.typed import check
         from grm.backends import BACKENDS, RewardModelSettings, load_reward_model
         from grm.inference import ProgressTracker
         from grm.robodopamine import SLOTS
@@ -61,8 +60,7 @@ class GRMMonitor:
         torch.set_num_threads(int(self.p["threads"]))
         views = dict(zip(SLOTS, [c or None for c in self.p["robodopamine_views"]]))
         settings = RewardModelSettings(backend, self.p["reward_model_path"] or None, views, 8, 224)
-        check(settings)  # a wrong backend name or a missing weights directory: one line naming the parameter
-        self.rm = load_reward_model(settings, self.p["checkpoint"], {}, None)
+        self.rm = load_reward_model(settings, self.p["checkpoint"], {}, None)  # a bad weights directory: one line
         self.rm.set_reference_from_episode(self.p["reference"])
         self.size = self.rm.image_size
         self.tracker = ProgressTracker(self.rm, 1, self.p["perspective"], self.p["guard"])

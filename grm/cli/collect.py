@@ -12,7 +12,7 @@ from typing import Any
 
 from configs.typed import ConfigError, command, setting
 from envs.rendering import ViewRandomization
-from envs.tasks import resolve_tasks
+from envs.tasks import family, resolve_tasks
 from grm.dataset.collect import EnvSettings, collect
 from grm.dataset.rollout import POST_SUCCESS, RolloutSettings
 from envs.scripted_expert import KeyframeRule
@@ -105,7 +105,9 @@ def job(cfg: CollectConfig) -> None:
     # validate camera names before spawning workers, so a typo fails at once
     from envs.task_env import make_task
 
-    for task in tasks:  # a family whose cameras differ (robosuite vs Meta-World) fails here, not in a worker
+    # one task of each family (their cameras differ), so a bad name fails here and not in a worker,
+    # without building every task's environment (a robosuite arm takes seconds)
+    for task in {family(t): t for t in tasks}.values():
         make_task(task, env.cameras, env.image_size, env.max_steps).close()
     summary = collect(tasks, counts, cfg.seed, cfg.out, env, rollout, workers=cfg.workers)
     log.info("collection done: %s", json.dumps(summary))
