@@ -56,3 +56,12 @@ def test_demos_folder_supplies_each_tasks_one_demo(tmp_path, tiny_dataset, tiny_
     monkeypatch.chdir(tmp_path)
     heldout.main()
     assert sorted(tmp_path.rglob("*")) == files  # the adaptation was cached, and no plot was written
+
+
+def test_a_task_no_dataset_holds_is_named(tmp_path, load_benchmark, monkeypatch):
+    import sys
+
+    heldout = load_benchmark("grm_heldout")
+    monkeypatch.setattr(sys, "argv", ["grm_heldout", "--dataset", str(tmp_path), "--tasks", "rs-lift-iiwa"])
+    with pytest.raises(SystemExit, match="no episodes of rs-lift-iiwa in --dataset .*make_pretrained_grm.sh"):
+        heldout.main()

@@ -182,3 +182,21 @@ def test_launch_files_start_the_nodes_grm_deploy_starts(monkeypatch):
             assert node.kwargs["executable"] in scripts, node.kwargs
         if f.name == "bringup.launch.py":
             assert [n.kwargs["name"] for n in nodes] == [s.role for s in plan(load_params(params_file))]
+
+
+def test_monitor_refuses_an_unknown_reward_model_in_one_line(ros_domain):
+    import rclpy
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+
+    from hardware.grm_monitor_node import GRMMonitor
+
+    rclpy.init()
+    try:
+        node = Node("monitor_refusal", parameter_overrides=[Parameter("reward_model", value="nope"),
+                                                           Parameter("reference", value="x.hdf5")])
+        with pytest.raises(ValueError, match="parameter 'reward_model' is 'nope'; it must be one of grm, robodopamine"):
+            GRMMonitor(node)
+        node.destroy_node()
+    finally:
+        rclpy.shutdown()
