@@ -111,8 +111,14 @@ def check(obj) -> None:
 
 def learned_settings(obj) -> dict:
     """The settings that decide what a run learns (every field not marked resumable), flat and
-    plain: what a run folder records and a resume must match."""
-    out = {key: value for key, value, meta in _fields(obj) if not meta.get("resumable")}
+    plain: what a run folder records and a resume must match. Paths are compared as written,
+    normalized (`./data/x` is `data/x`)."""
+    def plain(value, meta):
+        if ("file" in meta or "path" in meta) and value is not None:
+            return [os.path.normpath(v) for v in value] if isinstance(value, list) else os.path.normpath(value)
+        return value
+
+    out = {key: plain(value, meta) for key, value, meta in _fields(obj) if not meta.get("resumable")}
     return json.loads(json.dumps(out, default=str))  # tuples -> lists, as they come back from JSON
 
 

@@ -9,12 +9,14 @@ processes, which makes DDP training match single-process training.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from configs.typed import ConfigError, setting
+from grm.efficientnet_lite import NUM_BLOCKS, EfficientNetLiteTrunk, load_imagenet_weights
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class GRMConfig:
     num_bins: int = 25  # uniform bins on [-1, 1] (the paper's token discretization)
     head: str = "bins"  # "bins" (classification, expected value) or "regression" (ablation)
     fusion: str = "attention"  # "attention" over views, or "mean"
+    trunk: str = "cnn"  # "cnn" (from scratch) or "efficientnet_lite0" (ImageNet, grm/efficientnet_lite.py)
+    trunk_blocks: int = 11  # efficientnet_lite0: how many of its 16 blocks are kept
+    trunk_tuned_blocks: int = 0  # efficientnet_lite0: how many of the kept blocks train (the last); 0: frozen
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,10 +45,17 @@ class ModelSettings:
     num_bins: int = setting(ge=3)
     head: str = setting(choices=("bins", "regression"))
     fusion: str = setting(choices=("attention", "mean"))
+    trunk: str = setting(choices=("cnn", "efficientnet_lite0"))
+    trunk_blocks: int = setting(ge=1, le=NUM_BLOCKS)
+    trunk_tuned_blocks: int = setting(ge=0, le=NUM_BLOCKS)
+    image_size: Optional[int] = setting(ge=16)  # frames are resized to this on the way in; null: the dataset's
 
     def check(self) -> None:
         if self.width % 8:
             raise ConfigError("model.width", self.width, "must be a multiple of 8 (GroupNorm groups)")
+        if self.trunk_tuned_blocks > self.trunk_blocks:
+            raise ConfigError("model.trunk_tuned_blocks", self.trunk_tuned_blocks,
+                              f"must be at most model.trunk_blocks ({self.trunk_blocks})")
 
 
 def _conv(cin: int, cout: int, k: int, s: int) -> nn.Sequential:
@@ -51,13 +63,23 @@ def _conv(cin: int, cout: int, k: int, s: int) -> nn.Sequential:
 
 
 class ViewEncoder(nn.Module):
-    """(N, 3, H, W) uint8-range images -> (N, D) features; one set of weights for every view."""
+    """(N, 3, H, W) images in [-1, 1] -> (N, D) features; one set of weights for every view.
+
+    The trunk's feature map keeps its layout into the projection: where things are is progress."""
 
     def __init__(self, cfg: GRMConfig):
         super().__init__()
         w = cfg.width
-        self.net = nn.Sequential(_conv(3, w, 5, 2), _conv(w, 2 * w, 3, 2), _conv(2 * w, 2 * w, 3, 2), _conv(2 * w, 4 * w, 3, 2))
-        side = -(-cfg.image_size // 16)
+        if cfg.trunk == "cnn":
+            self.net = nn.Sequential(_conv(3, w, 5, 2), _conv(w, 2 * w, 3, 2), _conv(2 * w, 2 * w, 3, 2), _conv(2 * w, 4 * w, 3, 2))
+            stride = 16
+        elif cfg.trunk == "efficientnet_lite0":
+            trunk = EfficientNetLiteTrunk(cfg.trunk_blocks, cfg.trunk_tuned_blocks)
+            self.net = nn.Sequential(trunk, _conv(trunk.out_channels, 4 * w, 1, 1))
+            stride = trunk.stride
+        else:
+            raise ValueError(f"trunk must be 'cnn' or 'efficientnet_lite0', got {cfg.trunk!r}")
+        side = -(-cfg.image_size // stride)
         self.proj = nn.Linear(4 * w * side * side, cfg.embed_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -79,6 +101,11 @@ class GRM(nn.Module):
         out = cfg.num_bins if cfg.head == "bins" else 1
         self.head = nn.Sequential(nn.Linear(5 * d, 256), nn.SiLU(), nn.Linear(256, 256), nn.SiLU(), nn.Linear(256, out))
         self.register_buffer("bin_centers", torch.linspace(-1.0, 1.0, cfg.num_bins), persistent=False)
+
+    def load_pretrained_trunk(self) -> None:
+        """ImageNet weights into a pretrained trunk before training from scratch (no-op for the CNN)."""
+        if self.cfg.trunk == "efficientnet_lite0":
+            load_imagenet_weights(self.encoder.net[0])
 
     def encode(self, views: torch.Tensor, view_mask: torch.Tensor | None = None) -> torch.Tensor:
         """views: (B, V, H, W, 3) uint8 (or float 0..255), any H x W -> (B, D) observation embedding.

@@ -130,7 +130,10 @@ def _train(cfg: TrainConfig) -> Path:
             raise ValueError(f"init checkpoint has {len(init_cams)} views ({init_cams}), but cameras={cameras}")
     else:
         torch.manual_seed(cfg.seed)  # same initial weights whatever the number of processes
-        model = GRM(GRMConfig(num_views=len(cameras), image_size=store.image_size, **asdict(cfg.model)))
+        arch = asdict(cfg.model)
+        image_size = arch.pop("image_size") or store.image_size
+        model = GRM(GRMConfig(num_views=len(cameras), image_size=image_size, **arch))
+        model.load_pretrained_trunk()
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start = 0

@@ -47,9 +47,14 @@ def test_grm_backends_times_both_backends(tmp_path):
     assert all(r["scores_per_s"] > 0 for r in result["rows"]) and "tiny" in result["rows"][1]["model"]
 
 
-def test_grm_latency_runs_and_writes_its_rows(tmp_path):
-    rows = _run(tmp_path, "grm_latency.py", "--batches", "1", "2", "--repeats", "2")["rows"]
-    assert [r["envs"] for r in rows] == [1, 2] and all(r["grm_ms_per_env_step"] > 0 for r in rows)
+def test_grm_latency_compares_checkpoints_with_rendering(tmp_path, tiny_grm):
+    result = _run(tmp_path, "grm_latency.py", "--checkpoints", "grm/pretrained/grm_mt40.pt", str(tiny_grm),
+                  "--batches", "1", "2", "--repeats", "2")
+    rows = result["rows"]
+    assert [(r["checkpoint"] == str(tiny_grm), r["envs"]) for r in rows] == [(False, 1), (False, 2), (True, 1), (True, 2)]
+    assert all(r["grm_ms_per_env_step"] > 0 and r["render_ms_per_env_step"] > 0 for r in rows)
+    assert all(r["grm_over_render"] == pytest.approx(r["grm_ms_per_env_step"] / r["render_ms_per_env_step"]) for r in rows)
+    assert [m["image_size"] for m in result["models"]] == [64, 32]  # each rendered at its own model's size
 
 
 def test_collect_throughput_runs_and_writes_its_rates(tmp_path):

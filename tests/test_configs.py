@@ -178,6 +178,8 @@ def test_grm_train_refuses_to_resume_a_run_with_another_learning_rate(tiny_datas
     with pytest.raises(ConfigError, match=r"lr=0.0003 -> 0.001.*resume=false"):
         train(compose("train", TrainConfig, [*base, "lr=1e-3"]))
     train(compose("train", TrainConfig, [*base, "lr=1e-3", "resume=false"]))  # asked for: starts over
+    spelled = [f"datasets=[{tiny_dataset}/.]", *base[1:], "lr=1e-3", "steps=2"]
+    train(compose("train", TrainConfig, spelled))  # the same dataset written another way resumes
 
 
 COMMANDS = {  # console script -> (module, entry point)

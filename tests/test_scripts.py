@@ -60,6 +60,25 @@ def test_experiment_scripts_write_their_tables(tiny_recipe, name, table):
     assert json.loads((tiny_recipe / "benchmarks" / "results" / table).read_text())
 
 
+def test_pretrained_trunk_experiment_trains_the_trunk_and_merges_its_halves(tiny_recipe):
+    run_script("grm_pretrained_trunk.sh", tiny_recipe, NPROC="1", MASTER_PORT="29541", TASKS_A="drawer-close-v3",
+               TASKS_B="window-close-v3", EVAL_ARGS="--adapt-steps 2 --perspectives fused")
+    table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_pretrained_trunk.json").read_text())
+    assert sorted(table["grm-retract-effnet/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
+    assert sorted(table["grm_mt40/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
+
+
+@pytest.mark.slow  # builds on grm_multi_embodiment.sh's model (slow above): two more collections and two evaluations
+def test_randomized_views_experiment_writes_both_tables(tiny_recipe):
+    run_script("grm_multi_embodiment.sh", tiny_recipe)
+    run_script("grm_randomized_views.sh", tiny_recipe)
+    results = tiny_recipe / "benchmarks" / "results"
+    assert json.loads((results / "grm_randomized_views.json").read_text())
+    other = json.loads((results / "grm_randomized_views_other_cameras.json").read_text())
+    assert "grm-mt40-robosuite-randomized/one_shot/fused" in other
+    assert json.loads((tiny_recipe / "data" / "heldout-embodiment-randomized" / "dataset.json").read_text())["env"]["randomize"]
+
+
 @pytest.mark.slow  # ~75 s (three collections, two trainings, six evaluations): the CI suite's budget is 15 min
 def test_retract_experiment_merges_its_two_halves(tiny_recipe):
     run_script("grm_retract.sh", tiny_recipe, TASKS_A="drawer-close-v3", TASKS_B="window-close-v3",

@@ -5,12 +5,16 @@
 """
 from __future__ import annotations
 
+import os
+
 from configs.typed import command
 from grm.train import TrainConfig, train
 
 
 def job(cfg: TrainConfig) -> None:
-    print(f"wrote {train(cfg)}")
+    final = train(cfg)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one line for the run, not one per process
+        print(f"wrote {final}")
 
 
 main = command("train", TrainConfig, job)
