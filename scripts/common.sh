@@ -16,3 +16,17 @@ heldout() {  # its default datasets, adaptation cache and plot folder, under OUT
   "$BIN/python" benchmarks/grm_heldout.py --dataset "$OUT/data/heldout" "$OUT/data/heldout-embodiment" \
     --tasks held_out --adapted "$OUT/runs/heldout-adapt" --plots "$OUT/benchmarks/results/grm_heldout" "$@" "${_EVAL[@]}"
 }
+heldout_halves() {  # heldout_halves STEM ARGS...: the evaluation in two processes (one per core) over the
+  # script's task lists A and B, written to STEM-a.json and STEM-b.json for a later `heldout --merge`
+  local stem=$1
+  shift
+  heldout "$@" --tasks "${A[@]}" --out "$stem-a.json" & local first=$!
+  heldout "$@" --tasks "${B[@]}" --out "$stem-b.json"
+  wait "$first"  # its exit status: a failed half stops the script
+}
+# The datasets' recipes, one source for every script: per pretraining task 8 experts and 9 failed or
+# perturbed episodes; per held-out task 11 experts (expert_0000 is the one demo) and 10 others;
+# RETRACT ends expert, noisy and reversed episodes with the hand returning home (docs/grm.md)
+PRETRAIN_KINDS=(episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 seed=0 env.image_size=64)
+HELDOUT_KINDS=(episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 seed=1000 env.image_size=64)
+RETRACT=(rollout.post_success=retract rollout.post_success_steps=40)

@@ -8,8 +8,7 @@
 # grm_heldout.py command, so tests/test_scripts.py runs this script on a tiny budget.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-collect task=pretrain episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 \
-  seed=0 env.image_size=64 out="$OUT/data/pretrain"
+collect task=pretrain "${PRETRAIN_KINDS[@]}" out="$OUT/data/pretrain"
 train datasets="[$OUT/data/pretrain]" steps=1600 batch_size=16 seed=0 out="$OUT/runs/grm-pretrain"
 train datasets="[$OUT/data/pretrain]" steps=1600 batch_size=16 seed=0 threads=1 cameras=[corner] \
   out="$OUT/runs/ablate-single-view"

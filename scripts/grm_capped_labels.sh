@@ -8,10 +8,8 @@
 # grm_heldout.py command, so tests/test_scripts.py runs this script on a tiny budget.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-collect task=pretrain episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 \
-  seed=0 env.image_size=64 rollout.cap_unfinished=true out="$OUT/data/pretrain-capped"
-collect task=held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 \
-  seed=1000 env.image_size=64 rollout.cap_unfinished=true out="$OUT/data/heldout-capped"
+collect task=pretrain "${PRETRAIN_KINDS[@]}" rollout.cap_unfinished=true out="$OUT/data/pretrain-capped"
+collect task=held_out "${HELDOUT_KINDS[@]}" rollout.cap_unfinished=true out="$OUT/data/heldout-capped"
 train datasets="[$OUT/data/pretrain-capped]" steps=1600 batch_size=16 seed=0 out="$OUT/runs/grm-capped"
 heldout --dataset "$OUT/data/heldout-capped" --variants "$OUT/runs/grm-capped/grm.pt" \
   --perspectives fused incremental forward backward guarded --out "$OUT/benchmarks/results/grm_heldout_capped_labels.json"

@@ -11,8 +11,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 # 8 robosuite tasks x the Meta-World recipe's kinds and counts
-collect task=robosuite episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 seed=0 \
-  env.image_size=64 rollout.post_success=retract rollout.post_success_steps=40 out="$OUT/data/pretrain-robosuite"
+collect task=robosuite "${PRETRAIN_KINDS[@]}" "${RETRACT[@]}" out="$OUT/data/pretrain-robosuite"
 train datasets="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite]" steps=1600 batch_size=16 seed=0 \
   sampler.post_success_share=0.25 out="$OUT/runs/grm-mt40-robosuite"
 heldout --tasks held_out robosuite_held_out --variants "$OUT/grm/pretrained/grm_mt40.pt" \

@@ -15,8 +15,5 @@ mkdir -p "$TMP"
 "$BIN/torchrun" --nproc_per_node "${NPROC:-2}" --master_addr 127.0.0.1 --master_port "${MASTER_PORT:-29517}" \
   -m grm.cli.train datasets="[$OUT/data/pretrain-retract]" steps=1600 batch_size=16 seed=0 \
   sampler.post_success_share=0.25 model.trunk=efficientnet_lite0 threads=1 out="$OUT/runs/grm-retract-effnet" "${_TRAIN[@]}"
-VARIANTS=("$OUT/grm/pretrained/grm_mt40.pt" "$OUT/runs/grm-retract-effnet/grm.pt")
-heldout --variants "${VARIANTS[@]}" --tasks "${A[@]}" --out "$TMP/a.json" & first=$!
-heldout --variants "${VARIANTS[@]}" --tasks "${B[@]}" --out "$TMP/b.json"
-wait "$first"  # its exit status: a failed half stops the script
-heldout --merge "$TMP/a.json" "$TMP/b.json" --out "$OUT/benchmarks/results/grm_pretrained_trunk.json"
+heldout_halves "$TMP/trunk" --variants "$OUT/grm/pretrained/grm_mt40.pt" "$OUT/runs/grm-retract-effnet/grm.pt"
+heldout --merge "$TMP"/trunk-{a,b}.json --out "$OUT/benchmarks/results/grm_pretrained_trunk.json"

@@ -11,11 +11,8 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 RANDOMIZE=(env.randomize.camera_deg=8 env.randomize.camera_m=0.03 env.randomize.light=0.3 env.randomize.color=0.3)
-collect task=robosuite episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 seed=0 \
-  env.image_size=64 rollout.post_success=retract rollout.post_success_steps=40 "${RANDOMIZE[@]}" \
-  out="$OUT/data/pretrain-robosuite-randomized"
-collect task=robosuite_held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 \
-  seed=1000 env.image_size=64 "${RANDOMIZE[@]}" out="$OUT/data/heldout-embodiment-randomized"
+collect task=robosuite "${PRETRAIN_KINDS[@]}" "${RETRACT[@]}" "${RANDOMIZE[@]}" out="$OUT/data/pretrain-robosuite-randomized"
+collect task=robosuite_held_out "${HELDOUT_KINDS[@]}" "${RANDOMIZE[@]}" out="$OUT/data/heldout-embodiment-randomized"
 train datasets="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite-randomized]" steps=1600 batch_size=16 seed=0 \
   sampler.post_success_share=0.25 out="$OUT/runs/grm-mt40-robosuite-randomized"
 VARIANTS=("$OUT/runs/grm-mt40-robosuite/grm.pt" "$OUT/runs/grm-mt40-robosuite-randomized/grm.pt")

@@ -16,28 +16,18 @@ read -ra A <<< "${TASKS_A:-door-lock-v3 assembly-v3 bin-picking-v3 box-close-v3 
 read -ra B <<< "${TASKS_B:-hammer-v3 peg-insert-side-v3 pick-place-wall-v3 shelf-place-v3 window-close-v3}"
 TMP="$OUT/runs/retract-tables"
 mkdir -p "$TMP"
-collect task=pretrain episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 \
-  seed=0 env.image_size=64 rollout.post_success=retract rollout.post_success_steps=40 out="$OUT/data/pretrain-retract"
-collect task=held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 \
-  seed=1000 env.image_size=64 out="$OUT/data/heldout"
-collect task=held_out episodes=1 seed=1000 env.image_size=64 rollout.post_success=retract \
-  rollout.post_success_steps=40 out="$OUT/data/heldout-demo-retract"
+collect task=pretrain "${PRETRAIN_KINDS[@]}" "${RETRACT[@]}" out="$OUT/data/pretrain-retract"
+collect task=held_out "${HELDOUT_KINDS[@]}" out="$OUT/data/heldout"
+collect task=held_out episodes=1 seed=1000 env.image_size=64 "${RETRACT[@]}" out="$OUT/data/heldout-demo-retract"
 for S in 0 1; do
   RUN=$OUT/runs/grm-retract$([ $S = 0 ] || echo -s$S)
   P=(fused incremental forward backward); [ $S = 0 ] || P=(fused incremental)  # seed 1: the two rows compared
   train datasets="[$OUT/data/pretrain-retract]" steps=1600 batch_size=16 seed=$S sampler.post_success_share=0.25 \
     out="$RUN"
-  # two processes over disjoint tasks (one per core), joined by --merge
-  heldout --variants "$RUN/grm.pt" --tasks "${A[@]}" --perspectives "${P[@]}" --out "$TMP/a$S.json" & first=$!
-  heldout --variants "$RUN/grm.pt" --tasks "${B[@]}" --perspectives "${P[@]}" --out "$TMP/b$S.json"
-  wait "$first"  # its exit status: a failed half stops the script
+  heldout_halves "$TMP/s$S" --variants "$RUN/grm.pt" --perspectives "${P[@]}"
 done
 # the same seed-0 model adapted from demos that end retracted (a copy, so its plots and cache stay apart)
 mkdir -p "$OUT/runs/grm-retract-rdemo" && cp "$OUT/runs/grm-retract/grm.pt" "$OUT/runs/grm-retract-rdemo/grm.pt"
-heldout --variants "$OUT/runs/grm-retract-rdemo/grm.pt" --demos "$OUT/data/heldout-demo-retract" \
-  --tasks "${A[@]}" --out "$TMP/rdemo-a.json" & first=$!
-heldout --variants "$OUT/runs/grm-retract-rdemo/grm.pt" --demos "$OUT/data/heldout-demo-retract" \
-  --tasks "${B[@]}" --out "$TMP/rdemo-b.json"
-wait "$first"
-heldout --merge "$TMP"/a0.json "$TMP"/b0.json "$TMP"/a1.json "$TMP"/b1.json "$TMP"/rdemo-a.json "$TMP"/rdemo-b.json \
+heldout_halves "$TMP/rdemo" --variants "$OUT/runs/grm-retract-rdemo/grm.pt" --demos "$OUT/data/heldout-demo-retract"
+heldout --merge "$TMP"/s0-{a,b}.json "$TMP"/s1-{a,b}.json "$TMP"/rdemo-{a,b}.json \
   --out "$OUT/benchmarks/results/grm_heldout_retract.json"

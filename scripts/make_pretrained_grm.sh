@@ -12,14 +12,11 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 # 40 pretraining tasks x (8 expert + 2 noisy + 2 early-stop + 3 wrong + 2 reversed) episodes, 64x64, 3 views
-collect task=pretrain episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 \
-  seed=0 env.image_size=64 rollout.post_success=retract rollout.post_success_steps=40 out="$OUT/data/pretrain-retract"
+collect task=pretrain "${PRETRAIN_KINDS[@]}" "${RETRACT[@]}" out="$OUT/data/pretrain-retract"
 # held-out evaluation data: per task, expert_0000 is the one demo, 10 more experts, 10 failed/perturbed
-collect task=held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 \
-  seed=1000 env.image_size=64 out="$OUT/data/heldout"
+collect task=held_out "${HELDOUT_KINDS[@]}" out="$OUT/data/heldout"
 # the held-out embodiment (envs/tasks.py robosuite_held_out: the IIWA arm), the same kinds and counts
-collect task=robosuite_held_out episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 \
-  seed=1000 env.image_size=64 out="$OUT/data/heldout-embodiment"
+collect task=robosuite_held_out "${HELDOUT_KINDS[@]}" out="$OUT/data/heldout-embodiment"
 train datasets="[$OUT/data/pretrain-retract]" steps=1600 batch_size=16 seed=0 sampler.post_success_share=0.25 \
   out="$OUT/runs/grm-retract"
 mkdir -p "$OUT/grm/pretrained"
