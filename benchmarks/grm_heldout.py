@@ -36,12 +36,13 @@ OUT = Path("benchmarks/results/grm_heldout")  # plots (committed)
 ADAPTED = Path("runs/heldout-adapt")  # adapted checkpoints (a cache, not committed)
 
 
-def adapt(checkpoint: str, demo: Path, cache: Path, steps: int) -> Path:
-    """grm-adapt's settings (configs/adaptation/one_shot.yaml) with `steps`; cached under a key of those
+def adapt(checkpoint: str, demo: Path, cache: Path, steps: int, overrides: tuple[str, ...] = ()) -> Path:
+    """grm-adapt's settings (configs/adaptation/one_shot.yaml) with `steps` and `overrides` (grm-adapt's
+    command-line form, e.g. synthetic_failures=2); cached under a key of those
     settings and of the checkpoint's and demo's bytes, so a change to any of them (a retrained
     model shipped under the same name, a recollected demo) adapts afresh instead of reusing
     stale checkpoints."""
-    settings = compose("adapt", AdaptConfig, [f"checkpoint={checkpoint}", f"demo={demo}", f"steps={steps}"])
+    settings = compose("adapt", AdaptConfig, [f"checkpoint={checkpoint}", f"demo={demo}", f"steps={steps}", *overrides])
     bookkeeping = RunBookkeeping(log_every=50, ckpt_every=steps, resume=True, threads=settings.threads, progress=False)
     cfg = one_shot_config(demo, "", checkpoint, settings, settings.seed, None, bookkeeping)
     content = [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in (checkpoint, demo)]
@@ -99,6 +100,8 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=["grm/pretrained/grm_mt40.pt"])
     ap.add_argument("--tasks", nargs="+", default=list(HELD_OUT_GROUPS), help="task names or groups (envs/tasks.py GROUPS)")
     ap.add_argument("--adapt-steps", type=int, default=150)
+    ap.add_argument("--adapt-overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                    help="grm-adapt settings for the one-shot stage, e.g. synthetic_failures=2")
     ap.add_argument("--perspectives", nargs="+", default=["fused", "incremental", "forward", "backward"])
     ap.add_argument("--out", default="benchmarks/results/grm_heldout.json")
     ap.add_argument("--plots", default=str(OUT), help="per-episode progress plots go under DIR/<variant>/<stage>/<task>; "
@@ -118,7 +121,8 @@ def main() -> None:
             for task in tasks:
                 demo = Path(args.demos or roots[task]) / task / "expert_0000.hdf5"
                 cache = Path(args.adapted) / name
-                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, cache, args.adapt_steps)
+                ckpt = variant if stage == "zero_shot" else adapt(variant, demo, cache, args.adapt_steps,
+                                                                           tuple(args.adapt_overrides))
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
                 per_task = {}

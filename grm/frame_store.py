@@ -19,6 +19,7 @@ from tqdm import tqdm
 from configs.files import atomic_write
 from grm.dataset.episode_io import list_episodes, open_episode
 from grm.progress_labels import keyframe_progress
+from grm.synthetic_failures import synthesize
 
 
 @dataclass
@@ -48,9 +49,12 @@ def _fingerprint(paths: list[Path], cameras: list[str]) -> str:
 
 class FrameStore:
     def __init__(self, roots: list[str | Path], cameras: list[str], tasks: list[str] | None = None,
-                 kinds: list[str] | None = None, progress: bool = True, keyframes: list[int] | None = None):
+                 kinds: list[str] | None = None, progress: bool = True, keyframes: list[int] | None = None,
+                 synthetic_failures: int = 0, seed: int = 0):
         """roots: dataset folders (cached on disk) or single episode files (held in memory).
-        keyframes: override the sub-task boundaries of single-file sources (a hand-labelled demo)."""
+        keyframes: override the sub-task boundaries of single-file sources (a hand-labelled demo).
+        synthetic_failures: failure episodes of each kind made from every successful single-file
+        source's own frames (grm/synthetic_failures.py), drawn from `seed`."""
         self.cameras = list(cameras)
         self.episodes: list[EpisodeIndex] = []
         arrays = []
@@ -62,6 +66,13 @@ class FrameStore:
                 arrays.append(frames)
                 self.episodes.append(entry)
                 offset += len(frames)
+                for kind, idx in synthesize(entry.goal, entry.length, synthetic_failures, seed) if entry.success else ():
+                    arrays.append(frames[idx])
+                    self.episodes.append(EpisodeIndex(
+                        path=f"{entry.path}#{kind}-{len(self.episodes)}", task=entry.task, kind=kind, success=False,
+                        offset=offset, length=len(idx), progress=entry.progress[idx], keyframes=np.array([0, len(idx) - 1]),
+                        goal=-1))
+                    offset += len(idx)
                 continue
             paths = list_episodes(root, tasks=tasks, kinds=kinds)
             if not paths:

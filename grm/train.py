@@ -60,6 +60,7 @@ class TrainConfig(RunBookkeeping):
     model: Optional[ModelSettings] = setting()  # None: the architecture of `init`
     sampler: SamplerConfig = setting()
     keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo (adaptation)
+    synthetic_failures: int = setting(0, ge=0)  # failure episodes of each kind made from a single demo's frames
     views: dict[str, Optional[str]] = setting({})  # init's view -> the data's camera (grm/view_slots.py); {} = by name
 
     def check(self) -> None:
@@ -119,7 +120,8 @@ def _train(cfg: TrainConfig) -> Path:
     tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
     if rank > 0:
         dist.barrier()  # rank 0 builds the datasets' shared frame caches first, the others then read them
-    store = FrameStore(cfg.datasets, inputs(cameras), tasks=tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes)
+    store = FrameStore(cfg.datasets, inputs(cameras), tasks=tasks, progress=cfg.progress and rank == 0, keyframes=cfg.keyframes,
+                       synthetic_failures=cfg.synthetic_failures, seed=cfg.seed)
     if rank == 0 and world > 1:
         dist.barrier()
     sampler = PairSampler(store, cfg.sampler, cfg.seed)

@@ -21,7 +21,10 @@ batches alone before the first env step, and the actor's loss adds behaviour clo
 rows of every batch, weighted relative to the size of the actor's SAC loss (mean |alpha log pi - Q|,
 like TD3+BC's relative weight: one weight serves any reward scale, Q near 0 included), annealed
 linearly to zero over `bc_anneal_updates` online updates. The actor starts where the demonstrator
-acts, and RL is free to improve on it later.
+acts, and RL is free to improve on it later. With a policy whose `clone_proposes`, `pretrain` also
+freezes that warm-started actor as the clone, which then proposes actions for acting and for the
+critic's bootstrap targets (IBRL): online updates cannot lose what the demo taught, because the
+critic takes the clone's action wherever it values it higher.
 """
 from __future__ import annotations
 
@@ -107,18 +110,48 @@ class EnsembleCritic(BaseModel):
 
 
 class EnsembleSACPolicy(SACPolicy):
-    """SB3's SAC policy (its actor unchanged: what a policy node runs) with an `EnsembleCritic`."""
+    """SB3's SAC policy (its actor unchanged) with an `EnsembleCritic`, and optionally a frozen
+    `clone` of the demonstrator beside the actor (`clone_proposes`, IBRL: Hu et al. 2023): both
+    propose an action and the one the critic values higher is taken. The selection is part of
+    `_predict`, so training, evaluation and a policy node that loads the file act alike."""
 
-    def __init__(self, *args, critic_layer_norm: bool = True, **kwargs):
-        self.critic_layer_norm = critic_layer_norm
+    def __init__(self, *args, critic_layer_norm: bool = True, clone_proposes: bool = False, **kwargs):
+        self.critic_layer_norm, self.clone_proposes = critic_layer_norm, clone_proposes
         super().__init__(*args, **kwargs)
 
+    def _build(self, lr_schedule) -> None:
+        super()._build(lr_schedule)
+        self.clone = None
+        if self.clone_proposes:  # set by FusedSAC.pretrain (`clone_set` then true); it never trains
+            self.clone = self.make_actor(features_extractor=None).requires_grad_(False)
+            self.register_buffer("clone_set", torch.zeros((), dtype=torch.bool))
+
+    @property
+    def proposer(self):
+        """The clone once it holds the warm-started actor (None before, or without one)."""
+        return self.clone if self.clone is not None and bool(self.clone_set) else None
+
     def _get_constructor_parameters(self) -> dict:
-        return {**super()._get_constructor_parameters(), "critic_layer_norm": self.critic_layer_norm}
+        return {**super()._get_constructor_parameters(), "critic_layer_norm": self.critic_layer_norm,
+                "clone_proposes": self.clone_proposes}
 
     def make_critic(self, features_extractor=None) -> EnsembleCritic:
         critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
         return EnsembleCritic(**critic_kwargs, layer_norm=self.critic_layer_norm).to(self.device)
+
+    def _predict(self, observation: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
+        actions = self.actor(observation, deterministic)
+        clone = self.proposer
+        return actions if clone is None else best_of(self.critic, observation, actions,
+                                                      clone(observation, deterministic=True))
+
+
+def best_of(critic: EnsembleCritic, obs: torch.Tensor, first: torch.Tensor, second: torch.Tensor,
+            bf16: bool = False) -> torch.Tensor:
+    """Per row, whichever of two proposed actions has the higher Q (the ensemble's minimum)."""
+    q = critic.q_values(torch.cat([obs, obs]), torch.cat([first, second]), bf16=bf16).min(0).values
+    q_first, q_second = q.chunk(2)
+    return torch.where((q_second > q_first).unsqueeze(-1), second, first)
 
 
 class _TrainWhileStepping(VecEnvWrapper):
@@ -197,13 +230,19 @@ class FusedSAC(SAC):
         log_prob = log_prob - torch.log(1 - actions.square() + 1e-6).sum(-1)
         return actions, log_prob, torch.tanh(mean)
 
-    def _losses(self, obs, actions, next_obs, rewards, dones, discounts, ent_coef, bc_mask, bc_weight):
+    def _losses(self, obs, actions, next_obs, rewards, dones, discounts, ent_coef, bc_mask, bc_weight,
+                propose: bool = False):
         """Critic + actor loss of one batch (one backward pass serves both: the actor's loss sees
         the critic's weights detached), the actor's log-probabilities for the temperature, and
-        behaviour cloning of the rows in `bc_mask` (weight relative to the actor's SAC loss)."""
+        behaviour cloning of the rows in `bc_mask` (weight relative to the actor's SAC loss).
+        `propose`: the bootstrap takes the better of the actor's and the clone's action (IBRL);
+        the entropy bonus stays the actor's, a property of the policy at s'."""
         critic, target = self.critic, self.critic_target
         with torch.no_grad():
             next_actions, next_log_prob, _ = self._sample_actions(next_obs)
+            if propose:
+                next_actions = best_of(target, next_obs, next_actions,
+                                       self.policy.clone(next_obs, deterministic=True), self.bf16)
             next_q = target.q_values(next_obs, next_actions, bf16=self.bf16).min(0).values
             target_q = rewards + (1 - dones) * discounts * (next_q - ent_coef * next_log_prob)
         q = critic.q_values(obs, actions, bf16=self.bf16)
@@ -228,6 +267,9 @@ class FusedSAC(SAC):
         if not hasattr(self, "_logger"):  # before `learn` sets up its logger: these records go nowhere
             self._logger = Logger(None, [])
         self.update(updates, batch_size or self.batch_size, demo_only=True)
+        if self.policy.clone is not None:
+            self.policy.clone.load_state_dict(self.actor.state_dict())
+            self.policy.clone_set.fill_(True)
 
     def current_bc_weight(self) -> float:
         """The behaviour-cloning weight of the next online update: linear decay to zero."""
@@ -257,6 +299,7 @@ class FusedSAC(SAC):
         losses = self._compiled_losses() if self.compile else self._losses
         sample = self.replay_buffer.sample_demo if demo_only else self.replay_buffer.sample
         bc_mask = self._bc_mask(batch_size, demo_only)
+        propose = self.policy.proposer is not None
         for step in range(gradient_steps):
             data = sample(batch_size, env=self._vec_normalize_env)
             discounts = data.discounts if data.discounts is not None else torch.full((batch_size, 1), self.gamma)
@@ -265,7 +308,7 @@ class FusedSAC(SAC):
             self._online_updates += not demo_only
             loss, critic_loss, actor_loss, bc_loss, log_prob = losses(
                 data.observations, data.actions, data.next_observations, data.rewards.squeeze(-1),
-                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef, bc_mask, bc_weight)
+                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef, bc_mask, bc_weight, propose)
             if auto:
                 ent_coef_loss = -(self.log_ent_coef * (log_prob.detach() + self.target_entropy)).mean()
                 loss = loss + ent_coef_loss

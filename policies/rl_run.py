@@ -70,6 +70,7 @@ class DemoSettings:
     pretrain_updates: int = setting(ge=0)  # algo=sac only
     bc_weight: float = setting(ge=0)  # algo=sac only
     bc_anneal_updates: int = setting(ge=0)  # algo=sac only
+    clone_proposes: bool = setting()  # algo=sac only: the warm-started actor, frozen, proposes actions (IBRL)
 
 
 @dataclass
@@ -147,11 +148,15 @@ class RLConfig:
             if steps < 1:
                 raise ConfigError(f"horizons.{task}", steps, "must be >= 1")
         fused_only = {"sac.bf16": self.sac.bf16, "sac.compile": self.sac.compile,
-                      "demo.pretrain_updates": self.demo.pretrain_updates, "demo.bc_weight": self.demo.bc_weight}
+                      "demo.pretrain_updates": self.demo.pretrain_updates, "demo.bc_weight": self.demo.bc_weight,
+                      "demo.clone_proposes": self.demo.clone_proposes}
         for key, value in fused_only.items():
             if self.algo == "sb3_sac" and value:
                 off = " ".join(f"{k}={'false' if isinstance(v, bool) else 0}" for k, v in fused_only.items() if v)
                 raise ConfigError(key, value, f"is for the fused learner (algo=sac); with algo={self.algo} pass {off}")
+        if self.demo.clone_proposes and not (self.demo.seed_buffer and self.demo.pretrain_updates):
+            raise ConfigError("demo.clone_proposes", True, "clones the actor warm-started on the demo: it needs "
+                                                           "demo.seed_buffer=true and demo.pretrain_updates > 0")
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
             raise ConfigError("task_reward", "grm", f"needs a GRM reward mode ({', '.join(GRM_MODES)}), "
                                                     f"not reward={self.reward}")
@@ -300,7 +305,8 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
             bc = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates}
                   if demo is not None else {})
             model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, **bc, policy_kwargs={
-                **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True}}, **common)
+                **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True},
+                "clone_proposes": demo is not None and cfg.demo.clone_proposes}, **common)
             if demo is not None and cfg.demo.pretrain_updates:
                 log.info("pretraining on the demo: %d updates", cfg.demo.pretrain_updates)
                 model.pretrain(cfg.demo.pretrain_updates)

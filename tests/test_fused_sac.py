@@ -154,3 +154,47 @@ def test_demo_pretraining_warm_starts_the_actor_and_bc_anneals_online():
     assert model._online_updates == 64 and model.current_bc_weight() == 0.0
     with pytest.raises(TypeError, match="DemoMixReplayBuffer"):
         make(DummyVecEnv([TrackTarget])).pretrain(1)
+
+
+def test_the_clone_proposes_and_the_critic_picks_for_acting_targets_and_the_policy_file(tmp_path):
+    """With `clone_proposes`, pretraining freezes the warm-started actor as the clone; from then on
+    every action (training, evaluation, a loaded policy file) is the better of actor's and clone's
+    by the critic, so a spoiled actor does not spoil the policy; the targets use the same choice."""
+    model = make(DummyVecEnv([TrackTarget]), replay_buffer_class=DemoMixReplayBuffer, learning_starts=8,
+                 replay_buffer_kwargs={"demo": expert_demo(), "demo_ratio": 0.5}, bc_weight=2.5,
+                 policy_kwargs={"net_arch": [32, 32], "optimizer_kwargs": {"fused": True}, "clone_proposes": True})
+    policy = model.policy
+    assert policy.proposer is None  # nothing to propose before pretraining
+    model.pretrain(300)
+    assert policy.proposer is policy.clone and not any(p.requires_grad for p in policy.clone.parameters())
+    torch.testing.assert_close(torch.nn.utils.parameters_to_vector(policy.clone.parameters()),
+                               torch.nn.utils.parameters_to_vector(model.actor.parameters()))
+    model.learn(300)  # the critic learns -(a - x)^2 around both proposals
+    clone_weights = torch.nn.utils.parameters_to_vector(policy.clone.parameters()).clone()
+    with torch.no_grad():  # spoil the actor: it now commands the far end of the range everywhere
+        model.actor.mu.weight.zero_()
+        model.actor.mu.bias.fill_(3.0)
+    obs = torch.as_tensor(np.stack([np.linspace(-0.7, 0.7, 15), np.zeros(15)], 1), dtype=torch.float32)
+    with torch.no_grad():
+        spoiled = model.actor(obs, deterministic=True)
+        chosen = policy._predict(obs, deterministic=True)
+        clone = policy.clone(obs, deterministic=True)
+    assert (spoiled > 0.99).all()
+    torch.testing.assert_close(chosen, clone)  # the critic prefers the clone's action on every row
+    assert tracking_error(model) < 0.15
+    path = save_policy_file(model, tmp_path / "model.zip")
+    loaded = load_policy_file(path, for_acting=True)
+    assert loaded.policy.proposer is not None
+    np.testing.assert_array_equal(loaded.predict(obs.numpy(), deterministic=True)[0],
+                                  model.predict(obs.numpy(), deterministic=True)[0])
+    data = model.replay_buffer.sample(64)  # the bootstrap sees the choice: targets differ with it off
+    args = (data.observations, data.actions, data.next_observations, data.rewards.squeeze(-1),
+            torch.zeros(64), torch.full((64,), model.gamma), model.log_ent_coef.exp().detach(), torch.zeros(64),
+            torch.tensor(0.0))
+    critic_losses = []
+    for propose in (False, True):
+        torch.manual_seed(0)
+        critic_losses.append(float(model._losses(*args, propose)[1]))
+    assert critic_losses[0] != critic_losses[1]
+    model.learn(20)
+    torch.testing.assert_close(torch.nn.utils.parameters_to_vector(policy.clone.parameters()), clone_weights)

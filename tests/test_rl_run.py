@@ -83,6 +83,9 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
                                           r"demo.pretrain_updates=0$"):
         compose_rl(f"out={tmp_path}", "algo=sb3_sac", *SB3, "demo.pretrain_updates=5")
     assert compose_rl(f"out={tmp_path}", "algo=sb3_sac", *SB3).algo == "sb3_sac"
+    with pytest.raises(ConfigError, match=r"demo.clone_proposes=True: clones the actor warm-started on the demo: it "
+                                          r"needs demo.seed_buffer=true and demo.pretrain_updates > 0$"):
+        compose_rl(f"out={tmp_path}", "demo.clone_proposes=true", "demo.pretrain_updates=0")
     assert not any(tmp_path.iterdir())  # refused before anything was written
 
 
