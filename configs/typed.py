@@ -49,16 +49,23 @@ class ConfigError(ValueError):
         self.key, self.value = key, value
 
 
+_NONE = object()  # `absent` not given (None is a value a setting can have had)
+
+
 def setting(default=MISSING, *, choices: Iterable | Callable | None = None, ge=None, gt=None, le=None, lt=None,
-            file: str | None = None, path: str | None = None, resumable: bool = False):
+            file: str | None = None, path: str | None = None, resumable: bool = False, absent=_NONE):
     """A dataclass field with the constraints `check` enforces. `default` stays MISSING where the
     YAML gives the value (one source); `choices` may be a callable (a registry read when checked);
     `file` / `path` name what must exist there (a file / a file or folder; each item of a list),
     e.g. file="file (a GRM checkpoint: grm.pt)" refuses with "no such file (a GRM checkpoint: grm.pt)";
-    `resumable` marks bookkeeping a resumed run may change (budgets, logging, progress bars)."""
+    `resumable` marks bookkeeping a resumed run may change (budgets, logging, progress bars);
+    `absent`, on a setting added after runs were recorded, is the value that does what those runs
+    did: a run with that value records no such key, so folders recorded before it still resume."""
     meta = {k: v for k, v in dict(choices=choices, ge=ge, gt=gt, le=le, lt=lt, file=file, path=path).items()
             if v is not None}
     meta["resumable"] = resumable
+    if absent is not _NONE:
+        meta["absent"] = absent
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -112,13 +119,15 @@ def check(obj) -> None:
 def learned_settings(obj) -> dict:
     """The settings that decide what a run learns (every field not marked resumable), flat and
     plain: what a run folder records and a resume must match. Paths are compared as written,
-    normalized (`./data/x` is `data/x`)."""
+    normalized (`./data/x` is `data/x`); a setting at its `absent` value is left out (it does what
+    runs recorded before the setting existed did)."""
     def plain(value, meta):
         if ("file" in meta or "path" in meta) and value is not None:
             return [os.path.normpath(v) for v in value] if isinstance(value, list) else os.path.normpath(value)
         return value
 
-    out = {key: plain(value, meta) for key, value, meta in _fields(obj) if not meta.get("resumable")}
+    out = {key: plain(value, meta) for key, value, meta in _fields(obj)
+           if not meta.get("resumable") and not ("absent" in meta and value == meta["absent"])}
     return json.loads(json.dumps(out, default=str))  # tuples -> lists, as they come back from JSON
 
 
@@ -240,7 +249,8 @@ def claim_run_folder(out: str | Path, cfg, resume: bool) -> bool:
     record = out / RECORD
     now = learned_settings(cfg)
     if record.is_file() and resume:
-        before = json.loads(record.read_text())
+        absent = {key: meta["absent"] for key, _, meta in _fields(cfg) if "absent" in meta}
+        before = {k: v for k, v in json.loads(record.read_text()).items() if not (k in absent and v == absent[k])}
         differ = sorted(k for k in set(before) | set(now) if before.get(k, "<unset>") != now.get(k, "<unset>"))
         if differ:
             shown = ", ".join(f"{k}={before.get(k, '<unset>')!r} -> {now.get(k, '<unset>')!r}" for k in differ[:6])

@@ -45,10 +45,10 @@ class ModelSettings:
     num_bins: int = setting(ge=3)
     head: str = setting(choices=("bins", "regression"))
     fusion: str = setting(choices=("attention", "mean"))
-    trunk: str = setting(choices=("cnn", "efficientnet_lite0"))
-    trunk_blocks: int = setting(ge=1, le=NUM_BLOCKS)
-    trunk_tuned_blocks: int = setting(ge=0, le=NUM_BLOCKS)
-    image_size: Optional[int] = setting(ge=16)  # frames are resized to this on the way in; null: the dataset's
+    trunk: str = setting(choices=("cnn", "efficientnet_lite0"), absent="cnn")
+    trunk_blocks: int = setting(ge=1, le=NUM_BLOCKS, absent=11)
+    trunk_tuned_blocks: int = setting(ge=0, le=NUM_BLOCKS, absent=0)
+    image_size: Optional[int] = setting(ge=16, absent=None)  # frames are resized to this on the way in; null: the dataset's
 
     def check(self) -> None:
         if self.width % 8:

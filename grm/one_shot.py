@@ -23,7 +23,7 @@ class AdaptationSettings:
     weight_decay: float = setting(ge=0)
     warmup: int = setting(ge=0)
     grad_clip: float = setting(gt=0)
-    synthetic_failures: int = setting(ge=0)  # failure-aware adaptation: grm/synthetic_failures.py
+    synthetic_failures: int = setting(ge=0, absent=0)  # failure-aware adaptation: grm/synthetic_failures.py
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
 
 

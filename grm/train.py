@@ -60,7 +60,7 @@ class TrainConfig(RunBookkeeping):
     model: Optional[ModelSettings] = setting()  # None: the architecture of `init`
     sampler: SamplerConfig = setting()
     keyframes: Optional[list[int]] = setting(None)  # hand-labelled sub-task boundaries of a single demo (adaptation)
-    synthetic_failures: int = setting(0, ge=0)  # failure episodes of each kind made from a single demo's frames
+    synthetic_failures: int = setting(0, ge=0, absent=0)  # failure episodes of each kind made from a single demo's frames
     views: dict[str, Optional[str]] = setting({})  # init's view -> the data's camera (grm/view_slots.py); {} = by name
 
     def check(self) -> None:

@@ -70,7 +70,7 @@ class DemoSettings:
     pretrain_updates: int = setting(ge=0)  # algo=sac only
     bc_weight: float = setting(ge=0)  # algo=sac only
     bc_anneal_updates: int = setting(ge=0)  # algo=sac only
-    clone_proposes: bool = setting()  # algo=sac only: the warm-started actor, frozen, proposes actions (IBRL)
+    clone_proposes: bool = setting(absent=False)  # algo=sac only: the warm-started actor, frozen, proposes actions (IBRL)
 
 
 @dataclass

@@ -16,8 +16,12 @@ heldout() {  # its default datasets, adaptation cache and plot folder, under OUT
   "$BIN/python" benchmarks/grm_heldout.py --dataset "$OUT/data/heldout" "$OUT/data/heldout-embodiment" \
     --tasks held_out --adapted "$OUT/runs/heldout-adapt" --plots "$OUT/benchmarks/results/grm_heldout" "$@" "${_EVAL[@]}"
 }
+# Both held-out groups split in two for heldout_halves (one process per core); TASKS_A / TASKS_B
+# (space-separated) override, and a script comparing on fewer tasks sets A and B itself
+read -ra A <<< "${TASKS_A:-door-lock-v3 assembly-v3 bin-picking-v3 box-close-v3 drawer-close-v3 rs-lift-iiwa}"
+read -ra B <<< "${TASKS_B:-hammer-v3 peg-insert-side-v3 pick-place-wall-v3 shelf-place-v3 window-close-v3 rs-stack-iiwa}"
 heldout_halves() {  # heldout_halves STEM ARGS...: the evaluation in two processes (one per core) over the
-  # script's task lists A and B, written to STEM-a.json and STEM-b.json for a later `heldout --merge`
+  # task lists A and B, written to STEM-a.json and STEM-b.json for a later `heldout --merge`
   local stem=$1
   shift
   heldout "$@" --tasks "${A[@]}" --out "$stem-a.json" & local first=$!

@@ -5,11 +5,10 @@
 # the plain adaptation, on both held-out groups (docs/grm.md "Failure-aware adaptation"); the plain
 # adaptation's figures are the shipped model's rows of benchmarks/results/grm_multi_embodiment.json.
 # No plots, so the committed ones stay. Run scripts/make_pretrained_grm.sh first.
-# About 30 min on 2 cores (two halves). Sizes and places: scripts/common.sh; TASKS_A / TASKS_B split the tasks.
+# About 35 min on 2 cores (two halves, two RL runs beside them). Sizes and places: scripts/common.sh;
+# TASKS_A / TASKS_B split the tasks.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-read -ra A <<< "${TASKS_A:-door-lock-v3 assembly-v3 bin-picking-v3 box-close-v3 drawer-close-v3 rs-lift-iiwa}"
-read -ra B <<< "${TASKS_B:-hammer-v3 peg-insert-side-v3 pick-place-wall-v3 shelf-place-v3 window-close-v3 rs-stack-iiwa}"
 TMP="$OUT/runs/failure-aware-tables"
 mkdir -p "$TMP"
 heldout_halves "$TMP/failures" --adapt-overrides synthetic_failures=2 --perspectives fused --plots ''

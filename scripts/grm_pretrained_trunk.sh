@@ -8,8 +8,6 @@
 # Sizes and places: scripts/common.sh; NPROC processes train (default 2), TASKS_A / TASKS_B split the evaluation.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-read -ra A <<< "${TASKS_A:-door-lock-v3 assembly-v3 bin-picking-v3 box-close-v3 drawer-close-v3 rs-lift-iiwa}"
-read -ra B <<< "${TASKS_B:-hammer-v3 peg-insert-side-v3 pick-place-wall-v3 shelf-place-v3 window-close-v3 rs-stack-iiwa}"
 TMP="$OUT/runs/trunk-tables"
 mkdir -p "$TMP"
 "$BIN/torchrun" --nproc_per_node "${NPROC:-2}" --master_addr 127.0.0.1 --master_port "${MASTER_PORT:-29517}" \

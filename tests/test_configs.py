@@ -182,6 +182,27 @@ def test_grm_train_refuses_to_resume_a_run_with_another_learning_rate(tiny_datas
     train(compose("train", TrainConfig, spelled))  # the same dataset written another way resumes
 
 
+def test_a_setting_added_later_at_its_absent_value_still_resumes_older_runs(tmp_path):
+    """A setting with `absent` (what runs recorded before it existed did) is left out of the record
+    at that value: an older folder resumes, one recorded with the key at that value too, and a run
+    asking for something else is refused by name."""
+    import json
+
+    from configs.typed import RECORD, claim_run_folder
+    from policies.rl_run import compose_rl
+
+    out = tmp_path / "run"
+    cfg = compose_rl(f"out={out}")
+    assert not claim_run_folder(out, cfg, resume=True)
+    record = json.loads((out / RECORD).read_text())
+    assert "demo.clone_proposes" not in record and "grm.adaptation.synthetic_failures" not in record
+    assert claim_run_folder(out, cfg, resume=True)  # as a folder from before the setting: resumes
+    (out / RECORD).write_text(json.dumps({**record, "demo.clone_proposes": False}))
+    assert claim_run_folder(out, cfg, resume=True)  # recorded at the absent value: the same run
+    with pytest.raises(ConfigError, match=r"demo.clone_proposes='<unset>' -> True"):
+        claim_run_folder(out, compose_rl(f"out={out}", "demo.clone_proposes=true"), resume=True)
+
+
 COMMANDS = {  # console script -> (module, entry point)
     "grm-collect": ("grm.cli.collect", "main"), "grm-train": ("grm.cli.train", "main"),
     "grm-adapt": ("grm.cli.adapt", "main"), "grm-eval": ("grm.cli.eval", "main"), "grm-rl": ("policies.cli_rl", "main"),
