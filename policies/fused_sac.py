@@ -23,8 +23,8 @@ like TD3+BC's relative weight: one weight serves any reward scale, Q near 0 incl
 linearly to zero over `bc_anneal_updates` online updates. The actor starts where the demonstrator
 acts, and RL is free to improve on it later. With a policy whose `clone_proposes`, `pretrain` also
 freezes that warm-started actor as the clone, which then proposes actions for acting and for the
-critic's bootstrap targets (IBRL): online updates cannot lose what the demo taught, because the
-critic takes the clone's action wherever it values it higher.
+critic's bootstrap targets (IBRL): the clone's action is taken wherever the critic values it
+higher. That trusts the critic; on the main job it did not stop the learner's swings (docs/rl.md).
 """
 from __future__ import annotations
 
