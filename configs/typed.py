@@ -126,9 +126,14 @@ def learned_settings(obj) -> dict:
             return [os.path.normpath(v) for v in value] if isinstance(value, list) else os.path.normpath(value)
         return value
 
-    out = {key: plain(value, meta) for key, value, meta in _fields(obj)
-           if not meta.get("resumable") and not ("absent" in meta and value == meta["absent"])}
-    return json.loads(json.dumps(out, default=str))  # tuples -> lists, as they come back from JSON
+    out = {key: plain(value, meta) for key, value, meta in _fields(obj) if not meta.get("resumable")}
+    return _without_absent(json.loads(json.dumps(out, default=str)), obj)  # tuples -> lists, as from JSON
+
+
+def _without_absent(settings: dict, obj) -> dict:
+    """`settings` (flat, as recorded) less those at the `absent` value `obj`'s fields declare."""
+    absent = {key: meta["absent"] for key, _, meta in _fields(obj) if "absent" in meta}
+    return {k: v for k, v in settings.items() if not (k in absent and v == absent[k])}
 
 
 def typed(cfg, schema: type):
@@ -249,8 +254,7 @@ def claim_run_folder(out: str | Path, cfg, resume: bool) -> bool:
     record = out / RECORD
     now = learned_settings(cfg)
     if record.is_file() and resume:
-        absent = {key: meta["absent"] for key, _, meta in _fields(cfg) if "absent" in meta}
-        before = {k: v for k, v in json.loads(record.read_text()).items() if not (k in absent and v == absent[k])}
+        before = _without_absent(json.loads(record.read_text()), cfg)
         differ = sorted(k for k in set(before) | set(now) if before.get(k, "<unset>") != now.get(k, "<unset>"))
         if differ:
             shown = ", ".join(f"{k}={before.get(k, '<unset>')!r} -> {now.get(k, '<unset>')!r}" for k in differ[:6])

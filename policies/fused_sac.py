@@ -143,15 +143,16 @@ class EnsembleSACPolicy(SACPolicy):
         actions = self.actor(observation, deterministic)
         clone = self.proposer
         return actions if clone is None else best_of(self.critic, observation, actions,
-                                                      clone(observation, deterministic=True))
+                                                      clone(observation, deterministic=True))[0]
 
 
 def best_of(critic: EnsembleCritic, obs: torch.Tensor, first: torch.Tensor, second: torch.Tensor,
-            bf16: bool = False) -> torch.Tensor:
-    """Per row, whichever of two proposed actions has the higher Q (the ensemble's minimum)."""
+            bf16: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row, whichever of two proposed actions has the higher Q (the ensemble's minimum), and that Q."""
     q = critic.q_values(torch.cat([obs, obs]), torch.cat([first, second]), bf16=bf16).min(0).values
     q_first, q_second = q.chunk(2)
-    return torch.where((q_second > q_first).unsqueeze(-1), second, first)
+    second_wins = q_second > q_first
+    return torch.where(second_wins.unsqueeze(-1), second, first), torch.where(second_wins, q_second, q_first)
 
 
 class _TrainWhileStepping(VecEnvWrapper):
@@ -240,10 +241,11 @@ class FusedSAC(SAC):
         critic, target = self.critic, self.critic_target
         with torch.no_grad():
             next_actions, next_log_prob, _ = self._sample_actions(next_obs)
-            if propose:
-                next_actions = best_of(target, next_obs, next_actions,
-                                       self.policy.clone(next_obs, deterministic=True), self.bf16)
-            next_q = target.q_values(next_obs, next_actions, bf16=self.bf16).min(0).values
+            if propose:  # the better proposal's Q comes with the choice
+                next_q = best_of(target, next_obs, next_actions, self.policy.clone(next_obs, deterministic=True),
+                                 self.bf16)[1]
+            else:
+                next_q = target.q_values(next_obs, next_actions, bf16=self.bf16).min(0).values
             target_q = rewards + (1 - dones) * discounts * (next_q - ent_coef * next_log_prob)
         q = critic.q_values(obs, actions, bf16=self.bf16)
         critic_loss = 0.5 * (q - target_q).square().mean(1).sum()
