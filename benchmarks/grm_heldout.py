@@ -11,8 +11,9 @@ scripts/make_pretrained_grm.sh. For each task, `expert_0000` of its dataset is t
 experts, 10 failed or perturbed) is scored. Adapted checkpoints are cached in
 runs/heldout-adapt/<variant>/a<adapt steps>-<hash of settings, checkpoint and demo>/<task>/grm.pt, so
 reruns only evaluate.
-Each variant is also evaluated per perspective (incremental, forward, backward, fused, and
-"guarded": fused with the consistency guard).
+Each variant is also evaluated per perspective (incremental, forward, backward, fused: their median,
+the default; "mean": fused by the paper's average; "guarded": the mean with the consistency guard).
+Tables written before the median became the default hold no "fusion" field: their "fused" rows are the mean.
 Writes benchmarks/results/grm_heldout.json.
 
 On two cores, run two processes over disjoint --tasks (each with its own --out; the adaptation
@@ -56,6 +57,9 @@ def adapt(checkpoint: str, demo: Path, cache: Path, steps: int, overrides: tuple
 
 
 DATASETS = ["data/heldout", "data/heldout-embodiment"]
+# a row name -> how progress is read (perspective, fusion, guard)
+ROWS = {"fused": ("fused", "median", False), "mean": ("fused", "mean", False), "guarded": ("fused", "mean", True),
+        **{p: (p, "median", False) for p in ("incremental", "forward", "backward")}}
 
 
 def task_root(task: str, datasets: list[Path]) -> Path:
@@ -67,23 +71,27 @@ def task_root(task: str, datasets: list[Path]) -> Path:
                      f"(scripts/make_pretrained_grm.sh does) or leave the task out of --tasks")
 
 
-def table_row(per_task: dict) -> dict:
-    """The mean over all tasks, and per group (GROUPS) of which the row holds tasks."""
+def table_row(per_task: dict, fusion: str | None = None) -> dict:
+    """The mean over all tasks, and per group (GROUPS) of which the row holds tasks; `fusion`: how
+    the row's progress was fused (None: a table written before the setting, the mean)."""
     groups = {g: {t: per_task[t] for t in GROUPS[g] if t in per_task} for g in HELD_OUT_GROUPS}
-    return {"mean": summarize(per_task), "groups": {g: summarize(r) for g, r in groups.items() if r},
-            "per_task": per_task}
+    row = {"mean": summarize(per_task), "groups": {g: summarize(r) for g, r in groups.items() if r},
+           "per_task": per_task}
+    return row if fusion is None else {**row, "fusion": fusion}
 
 
 def merge(parts: list[str]) -> dict:
     """Join tables of the same rows written over disjoint task sets; the means are recomputed over all tasks."""
     rows: dict = {}
+    fusions: dict = {}
     for part in parts:
         for key, row in json.loads(Path(part).read_text()).items():
             tasks = rows.setdefault(key, {})
             if tasks.keys() & row["per_task"].keys():
                 raise ValueError(f"{part}: {key} repeats tasks {sorted(tasks.keys() & row['per_task'].keys())}")
             tasks.update(row["per_task"])
-    return {key: table_row(per_task) for key, per_task in rows.items()}
+            fusions[key] = row.get("fusion")
+    return {key: table_row(per_task, fusions[key]) for key, per_task in rows.items()}
 
 
 def write(table: dict, out: str) -> None:
@@ -102,7 +110,7 @@ def main() -> None:
     ap.add_argument("--adapt-steps", type=int, default=150)
     ap.add_argument("--adapt-overrides", nargs="+", default=[], metavar="KEY=VALUE",
                     help="grm-adapt settings for the one-shot stage, e.g. synthetic_failures=2")
-    ap.add_argument("--perspectives", nargs="+", default=["fused", "incremental", "forward", "backward"])
+    ap.add_argument("--perspectives", nargs="+", choices=list(ROWS), default=["fused", "incremental", "forward", "backward"])
     ap.add_argument("--out", default="benchmarks/results/grm_heldout.json")
     ap.add_argument("--plots", default=str(OUT), help="per-episode progress plots go under DIR/<variant>/<stage>/<task>; "
                                                      "'' writes none (probes with other settings, so the committed plots stay)")
@@ -129,11 +137,11 @@ def main() -> None:
                 for task in tasks:
                     rm, cache = models[task]
                     plots_dir = Path(args.plots) / name / stage / task if perspective == "fused" and args.plots else None
-                    guard = perspective == "guarded"  # the fused estimate with the consistency guard
-                    res = evaluate(rm, roots[task], [task], "expert_0000.hdf5", plots_dir, "fused" if guard else perspective,
-                                   guard=guard, plots=plots_dir is not None, cache=cache)
+                    how, fusion, guard = ROWS[perspective]
+                    res = evaluate(rm, roots[task], [task], "expert_0000.hdf5", plots_dir, how, guard=guard,
+                                   plots=plots_dir is not None, cache=cache, fusion=fusion)
                     per_task[task] = res["per_task"][task]
-                table[f"{name}/{stage}/{perspective}"] = result = table_row(per_task)
+                table[f"{name}/{stage}/{perspective}"] = result = table_row(per_task, ROWS[perspective][1])
                 for group, mean in result["groups"].items():
                     print(f"{name:<24}{stage:<10}{perspective:<12}{group:<20}"
                           + "".join(f"{m}={mean[m]:.3f} " for m in METRICS), flush=True)

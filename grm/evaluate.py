@@ -42,7 +42,7 @@ def reference_episode(root: Path, task: str, name: str) -> Path:
 
 
 def score_task(rm: RewardBackend, root: Path, task: str, reference: str, perspective: str = "fused",
-               guard: bool = False, cache: dict | None = None) -> tuple[dict, list[EpisodeScore]]:
+               guard: bool = False, cache: dict | None = None, fusion: str = "median") -> tuple[dict, list[EpisodeScore]]:
     """`cache` (optional) keeps frame embeddings per episode across calls with the same model."""
     cache = {} if cache is None else cache
     ref = reference_episode(root, task, reference)
@@ -58,16 +58,16 @@ def score_task(rm: RewardBackend, root: Path, task: str, reference: str, perspec
             z = cache[key]
             truth = ep.progress
             success = ep.success  # the simulator's verdict, also when a wandering (`wrong`) run did the task
-            pred = progress_from_embeddings(rm, z, perspective, guard)
+            pred = progress_from_embeddings(rm, z, perspective, guard, fusion)
             vocs = {}
             if success and ep.kind != "wrong":  # VOC needs a demonstration: time order = progress order
                 end = int(ep.keyframes[-1]) + 1  # up to the first success: afterwards time passes, progress cannot
                 for name, count in SAMPLINGS.items():
                     idx = _subsample(end, count)
-                    vocs[name] = voc(pred[:end] if count is None else progress_from_embeddings(rm, z[idx], perspective, guard))
+                    vocs[name] = voc(pred[:end] if count is None else progress_from_embeddings(rm, z[idx], perspective, guard, fusion))
                 # the same frames played backwards undo the task: a progress model scores them falling
                 # (VOC near -1); one that keys on time or motion scores them rising as well
-                vocs["reversed"] = voc(progress_from_embeddings(rm, z[np.arange(end)[::-1].copy()], perspective, guard))
+                vocs["reversed"] = voc(progress_from_embeddings(rm, z[np.arange(end)[::-1].copy()], perspective, guard, fusion))
             scores.append(EpisodeScore(path.name, ep.kind, success, float(truth[-1]), pred, vocs))
     if not scores:
         raise ValueError(f"{root / task} holds no episode besides the reference {reference}: nothing to score")
@@ -139,15 +139,16 @@ def format_table(per_task: dict[str, dict], mean: dict[str, float]) -> str:
 
 
 def evaluate(rm: RewardBackend, root: str | Path, tasks: list[str] | None, reference: str, out: str | Path | None,
-             perspective: str = "fused", guard: bool = False, plots: bool = True, cache: dict | None = None) -> dict:
+             perspective: str = "fused", guard: bool = False, plots: bool = True, cache: dict | None = None,
+             fusion: str = "median") -> dict:
     root = Path(root)
     tasks = tasks or sorted({p.parent.name for p in list_episodes(root)})
     if not tasks:
         raise ValueError(f"dataset {root} holds no episodes; collect some with grm-collect")
     per_task, all_scores = {}, {}
     for task in tasks:
-        per_task[task], all_scores[task] = score_task(rm, root, task, reference, perspective, guard, cache)
-    result = {"per_task": per_task, "mean": summarize(per_task), "perspective": perspective, "guard": guard,
+        per_task[task], all_scores[task] = score_task(rm, root, task, reference, perspective, guard, cache, fusion)
+    result = {"per_task": per_task, "mean": summarize(per_task), "perspective": perspective, "fusion": fusion, "guard": guard,
               "reference": reference, "dataset": str(root)}
     if hasattr(rm, "unparsed"):  # a generative backend: how many of its replies stated no score
         result.update(replies=rm.replies, unparsed_replies=rm.unparsed)

@@ -14,7 +14,8 @@ Robo-Dopamine GRM through transformers (grm/robodopamine.py); `load_reward_model
 
 Per step the tracker encodes each environment's views once and evaluates the hop head
 three times (incremental from the previous step, forward from the episode's first
-observation, backward from the demo's goal), then fuses (docs/method.md).
+observation, backward from the demo's goal), then fuses them (docs/method.md): by default the
+median of the three, so one perspective that collapses is outvoted by the other two.
 """
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ from grm.model import GRM
 from grm.view_slots import inputs, map_views, present, to_slots
 
 PERSPECTIVES = ("fused", "incremental", "forward", "backward")
+# how "fused" joins the three: median (default) or mean (the paper's average; runs recorded before
+# the setting existed used it)
+FUSIONS = ("median", "mean")
 
 
 class RewardBackend(Protocol):
@@ -149,6 +153,20 @@ def incremental_update(prev: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     return torch.where(h >= 0, prev + h * (1 - prev), prev * (1 + h))
 
 
+def fuse(phi_i: torch.Tensor, phi_f: torch.Tensor, phi_b: torch.Tensor, rule: str = "median") -> torch.Tensor:
+    """The fused progress of the three perspectives.
+
+    `median` survives one perspective failing. When the goal looks like the start (return home;
+    open, use and close again) the two anchors collapse to opposite ends, forward reading ~0 and
+    backward ~1 at success, so their mean tops out near 2/3 however right the incremental estimate
+    is; the median is then the incremental estimate. `mean` is the paper's average."""
+    if rule == "median":
+        return torch.stack([phi_i, phi_f, phi_b]).median(0).values
+    if rule == "mean":
+        return (phi_i + phi_f + phi_b) / 3
+    raise ValueError(f"fusion must be one of {FUSIONS}, got {rule!r}")
+
+
 def consistency_guard(prev: torch.Tensor, phi_i: torch.Tensor, phi_f: torch.Tensor, phi_b: torch.Tensor,
                       alpha: float = 20.0, eps: float = 1e-3) -> torch.Tensor:
     """Move toward the anchored estimate only as far as forward and backward agree."""
@@ -162,10 +180,15 @@ class ProgressTracker:
     """Progress of `num_envs` parallel episodes, updated one batched step at a time."""
 
     def __init__(self, rm: RewardBackend, num_envs: int, perspective: str = "fused", guard: bool = False,
-                 alpha: float = 20.0):
+                 alpha: float = 20.0, fusion: str = "median"):
         if perspective not in PERSPECTIVES:
             raise ValueError(f"perspective must be one of {PERSPECTIVES}, got {perspective!r}")
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+        if guard and fusion != "mean":
+            raise ValueError("guard=true smooths the mean of the perspectives: set fusion=mean with it")
         self.rm, self.n, self.perspective, self.guard, self.alpha = rm, num_envs, perspective, guard, alpha
+        self.fusion = fusion
         self.z_init: torch.Tensor | None = None  # (num_envs, ...) as the backend encodes: made at the first reset
         self.z_prev: torch.Tensor | None = None
         self.phi = torch.zeros(num_envs)
@@ -197,7 +220,8 @@ class ProgressTracker:
         phi_f = h[1].clamp(0, 1)
         phi_b = (1 + h[2]).clamp(0, 1)
         if self.perspective == "fused":
-            new = consistency_guard(self.phi, phi_i, phi_f, phi_b, self.alpha) if self.guard else (phi_i + phi_f + phi_b) / 3
+            new = (consistency_guard(self.phi, phi_i, phi_f, phi_b, self.alpha) if self.guard
+                   else fuse(phi_i, phi_f, phi_b, self.fusion))
         else:
             new = {"incremental": phi_i, "forward": phi_f, "backward": phi_b}[self.perspective]
         self.phi = new.clamp(0, 1)
@@ -205,14 +229,16 @@ class ProgressTracker:
         return StepProgress(self.phi.numpy().copy(), phi_i.numpy(), phi_f.numpy(), phi_b.numpy())
 
 
-def episode_progress(rm: RewardBackend, views: np.ndarray, perspective: str = "fused", guard: bool = False) -> np.ndarray:
+def episode_progress(rm: RewardBackend, views: np.ndarray, perspective: str = "fused", guard: bool = False,
+                     fusion: str = "median") -> np.ndarray:
     """Progress of every frame of one episode (T+1, V, H, W, 3), frame 0 at Phi = 0."""
-    return progress_from_embeddings(rm, rm.encode(views), perspective, guard)
+    return progress_from_embeddings(rm, rm.encode(views), perspective, guard, fusion)
 
 
-def progress_from_embeddings(rm: RewardBackend, z: torch.Tensor, perspective: str = "fused", guard: bool = False) -> np.ndarray:
+def progress_from_embeddings(rm: RewardBackend, z: torch.Tensor, perspective: str = "fused", guard: bool = False,
+                             fusion: str = "median") -> np.ndarray:
     """The same from precomputed frame embeddings (T+1, D): evaluations reuse one encoding."""
-    tracker = ProgressTracker(rm, 1, perspective, guard)
+    tracker = ProgressTracker(rm, 1, perspective, guard, fusion=fusion)
     out = [tracker.reset_embeddings(z[:1], torch.tensor([0]))[0]]
     for t in range(1, len(z)):
         out.append(tracker.step_embeddings(z[t:t + 1]).phi[0])

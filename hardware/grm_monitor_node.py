@@ -27,6 +27,7 @@ PARAMS = {
     "image_topic": "/camera/{camera}/image",
     "rate_hz": 10.0,
     "perspective": "fused",
+    "fusion": "median",  # how `fused` joins the three perspectives: median | mean
     "guard": False,
     "success_delta": SUCCESS_DELTA,
     "success_hold": SUCCESS_HOLD,
@@ -63,7 +64,7 @@ class GRMMonitor:
         self.rm = load_reward_model(settings, self.p["checkpoint"], {}, None)  # a bad weights directory: one line
         self.rm.set_reference_from_episode(self.p["reference"])
         self.size = self.rm.image_size
-        self.tracker = ProgressTracker(self.rm, 1, self.p["perspective"], self.p["guard"])
+        self.tracker = ProgressTracker(self.rm, 1, self.p["perspective"], self.p["guard"], fusion=self.p["fusion"])
         self.success = SuccessDetector(1, self.p["success_delta"], self.p["success_hold"])
         self.frames: dict[str, np.ndarray] = {}
         self.received: dict[str, float] = {}

@@ -179,8 +179,8 @@ class FusedSAC(SAC):
     policy_aliases = {"MlpPolicy": EnsembleSACPolicy}
 
     def __init__(self, policy, env, *args, bf16: bool = False, compile: bool = False, bc_weight: float = 0.0,
-                 bc_anneal_updates: int = 0, **kwargs):
-        self.bf16, self.compile = bf16, compile
+                 bc_anneal_updates: int = 0, policy_delay: int = 1, **kwargs):
+        self.bf16, self.compile, self.policy_delay = bf16, compile, policy_delay
         self.bc_weight, self.bc_anneal_updates, self._online_updates = bc_weight, bc_anneal_updates, 0
         self._pending_updates, self._stepping, self._compiled = 0, None, None
         super().__init__(policy, env, *args, **kwargs)
@@ -295,6 +295,7 @@ class FusedSAC(SAC):
         if self.ent_coef_optimizer is not None:
             optimizers.append(self.ent_coef_optimizer)
         self._update_learning_rate(optimizers)
+        critic_only = [self.critic.optimizer]
         params, target_params = list(self.critic.parameters()), list(self.critic_target.parameters())
         stats = torch.zeros(5)
         auto = self.ent_coef_optimizer is not None
@@ -317,7 +318,10 @@ class FusedSAC(SAC):
             for opt in optimizers:
                 opt.zero_grad(set_to_none=True)
             loss.backward()
-            for opt in optimizers:
+            # TD3's delayed policy updates: the actor and temperature step on every `policy_delay`-th update
+            # only (their gradients are computed on every one, in the one backward pass, and dropped)
+            actor_steps = demo_only or (self._n_updates + step) % self.policy_delay == 0
+            for opt in optimizers if actor_steps else critic_only:
                 opt.step()
             if step % self.target_update_interval == 0:
                 with torch.no_grad():

@@ -32,7 +32,7 @@ from envs.metaworld_env import DEFAULT_CAMERAS
 from envs.rl_task import RLTask
 from envs.tasks import MT50
 from grm.backends import RewardModelSettings, load_reward_model
-from grm.inference import PERSPECTIVES
+from grm.inference import FUSIONS, PERSPECTIVES
 from grm.one_shot import AdaptationSettings, one_shot_config
 from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
 from grm.view_slots import inputs
@@ -57,6 +57,7 @@ class GRMSettings:
     adapt: bool = setting()
     adaptation: AdaptationSettings = setting()
     perspective: str = setting(choices=PERSPECTIVES)
+    fusion: str = setting(choices=FUSIONS, absent="mean")  # how `fused` joins the three perspectives
     guard: bool = setting()
     scale: float = setting(gt=0)
 
@@ -96,6 +97,7 @@ class SACSettings:
     n_critics: int = setting(ge=1)
     bf16: bool = setting()  # algo=sac only
     compile: bool = setting()  # algo=sac only
+    policy_delay: int = setting(ge=1, absent=1)  # algo=sac only: the actor steps on every n-th update (TD3)
 
 
 @dataclass
@@ -147,16 +149,20 @@ class RLConfig:
                 raise ConfigError(f"horizons.{task}", steps, f"not a task; tasks are {', '.join(MT50)}")
             if steps < 1:
                 raise ConfigError(f"horizons.{task}", steps, "must be >= 1")
-        fused_only = {"sac.bf16": self.sac.bf16, "sac.compile": self.sac.compile,
-                      "demo.pretrain_updates": self.demo.pretrain_updates, "demo.bc_weight": self.demo.bc_weight,
-                      "demo.clone_proposes": self.demo.clone_proposes}
-        for key, value in fused_only.items():
-            if self.algo == "sb3_sac" and value:
-                off = " ".join(f"{k}={'false' if isinstance(v, bool) else 0}" for k, v in fused_only.items() if v)
-                raise ConfigError(key, value, f"is for the fused learner (algo=sac); with algo={self.algo} pass {off}")
+        fused_only = {  # setting: (its value, the value that leaves it off)
+            "sac.bf16": (self.sac.bf16, False), "sac.compile": (self.sac.compile, False),
+            "sac.policy_delay": (self.sac.policy_delay, 1), "demo.pretrain_updates": (self.demo.pretrain_updates, 0),
+            "demo.bc_weight": (self.demo.bc_weight, 0), "demo.clone_proposes": (self.demo.clone_proposes, False)}
+        on = {key: value for key, (value, off) in fused_only.items() if value != off}
+        if self.algo == "sb3_sac" and on:
+            offs = " ".join(f"{key}={str(fused_only[key][1]).lower()}" for key in on)
+            key = next(iter(on))
+            raise ConfigError(key, on[key], f"is for the fused learner (algo=sac); with algo={self.algo} pass {offs}")
         if self.demo.clone_proposes and not (self.demo.seed_buffer and self.demo.pretrain_updates):
             raise ConfigError("demo.clone_proposes", True, "clones the actor warm-started on the demo: it needs "
                                                            "demo.seed_buffer=true and demo.pretrain_updates > 0")
+        if self.grm.guard and self.grm.fusion != "mean":
+            raise ConfigError("grm.guard", True, "smooths the mean of the perspectives: pass grm.fusion=mean with it")
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
             raise ConfigError("task_reward", "grm", f"needs a GRM reward mode ({', '.join(GRM_MODES)}), "
                                                     f"not reward={self.reward}")
@@ -203,7 +209,7 @@ def ensure_grm(cfg: RLConfig, demo: Path) -> Path:
     return train(one_shot_config(demo, out, cfg.grm.checkpoint, cfg.grm.adaptation, cfg.seed, None, bookkeeping))
 
 
-def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False,
+def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="fused", guard=False, fusion="median",
                      scale: float = 1.0, reward_scale: float = 1.0,
                      terminate_on_success: bool = True, task_reward: str = "env",
                      success_delta: float = SUCCESS_DELTA, success_hold: int = SUCCESS_HOLD) -> dict[str, np.ndarray]:
@@ -227,7 +233,7 @@ def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="
         if source == "oracle":
             phi = ep.progress[: T + 1]
         elif source == "grm":
-            phi = episode_progress(rm, ep.frames(slice(0, T + 1), rm.inputs), perspective, guard)
+            phi = episode_progress(rm, ep.frames(slice(0, T + 1), rm.inputs), perspective, guard, fusion)
         if task_reward == "grm":
             r_task = grm_success_rewards(phi[1:], success_delta, success_hold)
         rewards = mode_reward(mode, r_task, ep.array("rewards")[:T], None if phi is None else phi[:-1],
@@ -297,6 +303,7 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
         params = asdict(cfg.sac)
         policy_kwargs = {"net_arch": list(params.pop("net_arch")), "n_critics": params.pop("n_critics")}
         layer_norm, bf16, compile = params.pop("critic_layer_norm"), params.pop("bf16"), params.pop("compile")
+        delay = params.pop("policy_delay")
         if demo is not None:
             params.update(replay_buffer_class=DemoMixReplayBuffer,
                           replay_buffer_kwargs={"demo": demo, "demo_ratio": cfg.demo.ratio})
@@ -304,7 +311,7 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
         if cfg.algo == "sac":
             bc = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates}
                   if demo is not None else {})
-            model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, **bc, policy_kwargs={
+            model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, policy_delay=delay, **bc, policy_kwargs={
                 **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True},
                 "clone_proposes": demo is not None and cfg.demo.clone_proposes}, **common)
             if demo is not None and cfg.demo.pretrain_updates:
@@ -352,11 +359,11 @@ def run(cfg: RLConfig) -> dict:
         rm.set_reference_from_episode(demo)
     gamma = cfg.gamma
     venv = make_vec_env(cfg, cameras, image_size)
-    potential = (GRMPotential(rm, cfg.n_envs, cfg.grm.perspective, cfg.grm.guard) if rm is not None
+    potential = (GRMPotential(rm, cfg.n_envs, cfg.grm.perspective, cfg.grm.guard, cfg.grm.fusion) if rm is not None
                  else OraclePotential() if REWARD_MODES[cfg.reward].potential == "oracle" else None)
     env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.grm.scale, cfg.reward_scale, cfg.task_reward,
                              cfg.success_delta, cfg.success_hold)
-    demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.grm.perspective, cfg.grm.guard, cfg.grm.scale,
+    demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.grm.perspective, cfg.grm.guard, cfg.grm.fusion, cfg.grm.scale,
                                   cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta, cfg.success_hold) if cfg.algo in SAC_ALGOS and cfg.demo.seed_buffer else None)
 
     ckpt_dir = out / "checkpoints"
@@ -442,7 +449,7 @@ def record_video(model, cfg: RLConfig, rm, cameras: list[str], image_size: int, 
     env = env if rm else OracleProgress(env, cfg.task)
     obs, info = env.reset(seed=424242)
     frames, phis = [info["pixels"]], [0.0 if rm else info["oracle_progress"]]
-    tracker = ProgressTracker(rm, 1, cfg.grm.perspective, cfg.grm.guard) if rm else None
+    tracker = ProgressTracker(rm, 1, cfg.grm.perspective, cfg.grm.guard, fusion=cfg.grm.fusion) if rm else None
     if tracker:
         tracker.reset(info["pixels"][None])
     for _ in range(cfg.horizon):

@@ -91,10 +91,10 @@ class Potential(Protocol):
 class GRMPotential:
     """The frozen GRM's fused progress from each environment's camera views."""
 
-    def __init__(self, rm, num_envs: int, perspective: str = "fused", guard: bool = False):
+    def __init__(self, rm, num_envs: int, perspective: str = "fused", guard: bool = False, fusion: str = "median"):
         from grm.inference import ProgressTracker
 
-        self.tracker = ProgressTracker(rm, num_envs, perspective, guard)
+        self.tracker = ProgressTracker(rm, num_envs, perspective, guard, fusion=fusion)
 
     def reset(self, env_ids: np.ndarray, infos: list[dict]) -> np.ndarray:
         return self.tracker.reset(np.stack([i["pixels"] for i in infos]), env_ids)

@@ -20,6 +20,11 @@ heldout() {  # its default datasets, adaptation cache and plot folder, under OUT
 # (space-separated) override, and a script comparing on fewer tasks sets A and B itself
 read -ra A <<< "${TASKS_A:-door-lock-v3 assembly-v3 bin-picking-v3 box-close-v3 drawer-close-v3 rs-lift-iiwa}"
 read -ra B <<< "${TASKS_B:-hammer-v3 peg-insert-side-v3 pick-place-wall-v3 shelf-place-v3 window-close-v3 rs-stack-iiwa}"
+meta_world_halves() {  # A and B over the Meta-World held-out tasks alone, for scripts that compare on
+  # them only (TASKS_A / TASKS_B still override)
+  read -ra A <<< "${TASKS_A:-door-lock-v3 assembly-v3 bin-picking-v3 box-close-v3 drawer-close-v3}"
+  read -ra B <<< "${TASKS_B:-hammer-v3 peg-insert-side-v3 pick-place-wall-v3 shelf-place-v3 window-close-v3}"
+}
 heldout_halves() {  # heldout_halves STEM ARGS...: the evaluation in two processes (one per core) over the
   # task lists A and B, written to STEM-a.json and STEM-b.json for a later `heldout --merge`
   local stem=$1

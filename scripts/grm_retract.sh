@@ -12,8 +12,7 @@
 # grm_heldout.py command, so tests/test_scripts.py runs this script on a tiny budget.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-read -ra A <<< "${TASKS_A:-door-lock-v3 assembly-v3 bin-picking-v3 box-close-v3 drawer-close-v3}"
-read -ra B <<< "${TASKS_B:-hammer-v3 peg-insert-side-v3 pick-place-wall-v3 shelf-place-v3 window-close-v3}"
+meta_world_halves
 TMP="$OUT/runs/retract-tables"
 mkdir -p "$TMP"
 collect task=pretrain "${PRETRAIN_KINDS[@]}" "${RETRACT[@]}" out="$OUT/data/pretrain-retract"

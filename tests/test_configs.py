@@ -201,6 +201,13 @@ def test_a_setting_added_later_at_its_absent_value_still_resumes_older_runs(tmp_
     assert claim_run_folder(out, cfg, resume=True)  # recorded at the absent value: the same run
     with pytest.raises(ConfigError, match=r"demo.clone_proposes='<unset>' -> True"):
         claim_run_folder(out, compose_rl(f"out={out}", "demo.clone_proposes=true"), resume=True)
+    # the median fusion is the default, not the absent value: a folder from before it fused by the
+    # mean and resumes only with grm.fusion=mean
+    assert record["grm.fusion"] == "median"
+    (out / RECORD).write_text(json.dumps({k: v for k, v in record.items() if k != "grm.fusion"}))
+    with pytest.raises(ConfigError, match=r"grm.fusion='<unset>' -> 'median'"):
+        claim_run_folder(out, cfg, resume=True)
+    assert claim_run_folder(out, compose_rl(f"out={out}", "grm.fusion=mean"), resume=True)
 
 
 COMMANDS = {  # console script -> (module, entry point)

@@ -136,6 +136,26 @@ def expert_demo(n: int = 200) -> dict[str, np.ndarray]:
             "dones": np.ones(n, np.float32)}
 
 
+def test_delayed_policy_updates_step_the_actor_and_temperature_on_every_nth_update_only():
+    """`policy_delay=3` (TD3's): the critic steps on every update, the actor and the entropy
+    temperature on every third, counted over the run's updates."""
+    model = make(DummyVecEnv([TrackTarget]), policy_delay=3)
+    model.learn(70)  # updates from step 64 on
+    seen = []
+    for _ in range(6):
+        n = model._n_updates
+        actor = [p.detach().clone() for p in model.actor.parameters()]
+        critic = [p.detach().clone() for p in model.critic.parameters()]
+        temperature = model.log_ent_coef.detach().clone()
+        model.update(1, 64)
+        moved = lambda before, now: any(not torch.equal(a, b) for a, b in zip(before, now))  # noqa: E731
+        assert moved(critic, model.critic.parameters())
+        seen.append((n % 3 == 0, moved(actor, model.actor.parameters()),
+                     not torch.equal(temperature, model.log_ent_coef.detach())))
+    assert [actor for _, actor, _ in seen] == [due for due, _, _ in seen] == [t for _, _, t in seen]
+    assert sum(due for due, _, _ in seen) == 2
+
+
 def test_demo_pretraining_warm_starts_the_actor_and_bc_anneals_online():
     """Before any env step, pretraining on the demo alone gives an actor that acts like the
     demonstrator; online, the BC weight decays to zero over `bc_anneal_updates`."""

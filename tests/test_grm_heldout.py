@@ -8,9 +8,10 @@ import pytest
 from grm.evaluate import METRICS
 
 
-def _part(path: Path, scores: dict[str, float]) -> str:
+def _part(path: Path, scores: dict[str, float], fusion: str | None = None) -> str:
     per_task = {task: {m: v for m in METRICS} for task, v in scores.items()}
-    path.write_text(json.dumps({"grm/one_shot/fused": {"mean": {}, "per_task": per_task}}))
+    row = {"mean": {}, "per_task": per_task, **({"fusion": fusion} if fusion else {})}
+    path.write_text(json.dumps({"grm/one_shot/fused": row}))
     return str(path)
 
 
@@ -26,6 +27,9 @@ def test_merge_joins_disjoint_tasks_and_recomputes_means(tmp_path, load_benchmar
     assert arm["held_out"]["success_auc"] == pytest.approx(0.75) and arm["robosuite_held_out"]["success_auc"] == 0.9
     with pytest.raises(ValueError, match="repeats tasks.*hammer-v3"):
         heldout.merge([a, _part(tmp_path / "c.json", {"hammer-v3": 0.0})])
+    assert "fusion" not in row  # a table from before the setting: its rows fused by the mean, unlabelled
+    median = [_part(tmp_path / f"{n}.json", {t: 1.0}, "median") for n, t in (("e", "hammer-v3"), ("f", "assembly-v3"))]
+    assert heldout.merge(median)["grm/one_shot/fused"]["fusion"] == "median"
 
 
 def test_demos_folder_supplies_each_tasks_one_demo(tmp_path, tiny_dataset, tiny_grm, load_benchmark, monkeypatch):
@@ -48,7 +52,9 @@ def test_demos_folder_supplies_each_tasks_one_demo(tmp_path, tiny_dataset, tiny_
     heldout.main()
     assert adapted_from == [demo]
     assert list((tmp_path / "plots").rglob("*.png"))
-    row = json.loads(out.read_text())[f"{Path(tiny_grm).parent.name}/one_shot/fused"]["per_task"]["drawer-close-v3"]
+    table = json.loads(out.read_text())[f"{Path(tiny_grm).parent.name}/one_shot/fused"]
+    row = table["per_task"]["drawer-close-v3"]
+    assert table["fusion"] == "median"  # the default fusion, recorded with the row
     scored = {e["episode"] for e in row["episode_finals"]}
     assert "expert_0000.hdf5" not in scored and "expert_0001.hdf5" in scored  # the dataset's episodes, its demo left out
     files = sorted(tmp_path.rglob("*"))

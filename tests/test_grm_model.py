@@ -11,7 +11,7 @@ import torch
 from configs.typed import compose
 from grm.checkpoint import CheckpointError, load_model, save_checkpoint
 from grm.frame_store import FrameStore
-from grm.inference import ProgressTracker, RewardModel, consistency_guard, episode_progress, incremental_update
+from grm.inference import ProgressTracker, RewardModel, consistency_guard, episode_progress, fuse, incremental_update
 from grm.model import GRM, GRMConfig, two_hot
 from grm.pair_sampler import PairSampler, SamplerConfig
 from grm.train import TrainConfig, train
@@ -209,6 +209,18 @@ def test_fusion_formulas():
     np.testing.assert_allclose(held, prev, atol=1e-6)
 
 
+def test_the_median_outvotes_anchors_that_collapse_when_the_goal_looks_like_the_start():
+    # at the success of a return-home task the forward anchor reads ~0 (the frame looks like the
+    # episode's first) and the backward anchor ~1 (it looks like the goal), while the incremental
+    # estimate has followed the episode: the mean tops out near 2/3, the median is the incremental
+    inc, fwd, bwd = torch.tensor([0.97, 0.2]), torch.tensor([0.02, 0.25]), torch.tensor([1.0, 0.9])
+    np.testing.assert_allclose(fuse(inc, fwd, bwd, "mean"), [0.663333, 0.45], rtol=1e-5)
+    np.testing.assert_allclose(fuse(inc, fwd, bwd, "median"), [0.97, 0.25])
+    np.testing.assert_allclose(fuse(inc, fwd, bwd), fuse(inc, fwd, bwd, "median"))  # the default
+    with pytest.raises(ValueError, match="fusion must be one of"):
+        fuse(inc, fwd, bwd, "max")
+
+
 def test_tracker_batches_like_single_episodes_and_is_deterministic(tiny_dataset):
     from grm.dataset import list_episodes, open_episode
 
@@ -223,9 +235,15 @@ def test_tracker_batches_like_single_episodes_and_is_deterministic(tiny_dataset)
     for t in range(1, 20):
         out = tracker.step(np.stack([e[t] for e in eps]))
         batched.append(out.phi)
-        fused = (out.incremental + out.forward + out.backward) / 3  # the design's plain average
+        fused = np.median([out.incremental, out.forward, out.backward], axis=0)  # the default fusion
         np.testing.assert_allclose(out.phi, fused.clip(0, 1), atol=1e-6)
     np.testing.assert_allclose(np.stack(batched).T, np.stack(singles), atol=1e-5)
     np.testing.assert_array_equal(episode_progress(rm, eps[0]), singles[0])
+    mean = ProgressTracker(rm, 1, fusion="mean")  # the paper's average
+    mean.reset(eps[0][:1])
+    out = mean.step(eps[0][1:2])
+    np.testing.assert_allclose(out.phi, ((out.incremental + out.forward + out.backward) / 3).clip(0, 1), atol=1e-6)
+    with pytest.raises(ValueError, match="guard=true smooths the mean"):
+        ProgressTracker(rm, 1, guard=True)
     with pytest.raises(ValueError, match="expected views of shape"):
         rm.encode(np.zeros((1, 3, 32, 32, 3), np.uint8))

@@ -77,6 +77,8 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
     with pytest.raises(ConfigError, match=r"sac.compile=True: is for the fused learner \(algo=sac\); with algo=sb3_sac "
                                           r"pass sac.compile=false demo.pretrain_updates=0 demo.bc_weight=0$"):
         compose_rl(f"out={tmp_path}", "algo=sb3_sac")
+    with pytest.raises(ConfigError, match=r"sac.policy_delay=2: is for the fused learner .* pass .*sac.policy_delay=1$"):
+        compose_rl(f"out={tmp_path}", "algo=sb3_sac", *SB3, "sac.policy_delay=2")
     with pytest.raises(ConfigError, match=r"sac.bf16=True: is for the fused learner"):
         compose_rl(f"out={tmp_path}", "algo=sb3_sac", *SB3, "sac.bf16=true")
     with pytest.raises(ConfigError, match=r"demo.pretrain_updates=5: is for the fused learner .* pass "
@@ -86,6 +88,9 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
     with pytest.raises(ConfigError, match=r"demo.clone_proposes=True: clones the actor warm-started on the demo: it "
                                           r"needs demo.seed_buffer=true and demo.pretrain_updates > 0$"):
         compose_rl(f"out={tmp_path}", "demo.clone_proposes=true", "demo.pretrain_updates=0")
+    with pytest.raises(ConfigError, match=r"grm.guard=True: smooths the mean of the perspectives: pass grm.fusion=mean"):
+        compose_rl(f"out={tmp_path}", "grm.guard=true")
+    assert compose_rl(f"out={tmp_path}", "grm.guard=true", "grm.fusion=mean").grm.guard
     assert not any(tmp_path.iterdir())  # refused before anything was written
 
 

@@ -89,11 +89,11 @@ def _eval(tmp_path, model, dataset):
 
 
 def _fused_final(hop: float, steps: int) -> float:
-    """Fused progress after `steps` equal hops (grm/inference.py ProgressTracker, no guard)."""
+    """Fused progress after `steps` equal hops (grm/inference.py ProgressTracker, the default median, no guard)."""
     phi = 0.0
     for _ in range(steps):
         incremental = phi + hop * (1 - phi) if hop >= 0 else phi * (1 + hop)
-        phi = float(np.clip((incremental + np.clip(hop, 0, 1) + np.clip(1 + hop, 0, 1)) / 3, 0, 1))
+        phi = float(np.clip(np.median([incremental, np.clip(hop, 0, 1), np.clip(1 + hop, 0, 1)]), 0, 1))
     return phi
 
 
@@ -134,9 +134,9 @@ def test_grm_shaping_runs_on_the_official_model(tiny):
                               GRMPotential(rm, 1))
     venv.reset()
     rewards = [venv.step(np.zeros((1, 4), np.float32))[1][0] for _ in range(2)]
-    phi = [0.0, 2 / 3, 7 / 9]
+    phi = [0.0, 0.5, 0.75]  # the median of incremental (0.5, then 0.75), forward (0.5) and backward (1)
     assert rewards == [pytest.approx(0.99 * phi[t + 1] - phi[t], abs=1e-5) for t in range(2)]
-    assert rm.replies == 6 and venv.potential.tracker.phi.item() == pytest.approx(7 / 9)
+    assert rm.replies == 6 and venv.potential.tracker.phi.item() == pytest.approx(0.75)
 
 
 def test_grm_rl_shapes_with_the_official_model(tmp_path, tiny):

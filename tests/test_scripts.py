@@ -94,3 +94,13 @@ def test_retract_experiment_merges_its_two_halves(tiny_recipe):
                EVAL_ARGS="--adapt-steps 2 --perspectives fused")
     table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_heldout_retract.json").read_text())
     assert sorted(table["grm-retract/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
+
+
+@pytest.mark.slow  # a collection and two evaluations of five rows each (~40 s): the CI suite's budget is 15 min
+def test_return_home_experiment_scores_both_fusions_on_retracted_episodes(tiny_recipe):
+    run_script("grm_return_home.sh", tiny_recipe, TASKS_A="drawer-close-v3", TASKS_B="window-close-v3",
+               EVAL_ARGS="--adapt-steps 2")
+    assert json.loads((tiny_recipe / "data" / "heldout-return" / "dataset.json").read_text())["post_success"] == "retract"
+    table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_return_home.json").read_text())
+    assert table["grm_mt40/one_shot/fused"]["fusion"] == "median" and table["grm_mt40/one_shot/mean"]["fusion"] == "mean"
+    assert sorted(table["grm_mt40/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]

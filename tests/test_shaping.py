@@ -152,7 +152,9 @@ def test_grm_task_reward_pays_exactly_when_phi_holds_above_one_minus_delta(tiny_
     rm.set_reference_from_episode(next(p for p in list_episodes(tiny_dataset, ["reach-v3"]) if "expert" in p.name))
     def rollout(delta):
         venv = DummyVecEnv([lambda: RLTask("reach-v3", cams, 32, 30, terminate_on_success=False)])
-        env = ShapedRewardVecEnv(venv, "grm_pbrs", 0.99, GRMPotential(rm, 1), task_reward="grm", success_delta=delta,
+        # the mean fusion: an untrained GRM's median of the three perspectives sits at 0 for the whole episode
+        potential = GRMPotential(rm, 1, fusion="mean")
+        env = ShapedRewardVecEnv(venv, "grm_pbrs", 0.99, potential, task_reward="grm", success_delta=delta,
                                  success_hold=hold)
         env.seed(0)
         env.reset()

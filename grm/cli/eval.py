@@ -15,7 +15,7 @@ from envs.tasks import resolve_tasks
 from grm.dataset import dataset_cameras, list_episodes
 from grm.backends import RewardModelSettings, load_reward_model
 from grm.evaluate import evaluate, format_table
-from grm.inference import PERSPECTIVES
+from grm.inference import FUSIONS, PERSPECTIVES
 
 
 @dataclass
@@ -28,11 +28,14 @@ class EvalConfig:
     views: dict[str, Optional[str]] = setting()
     reference: str = setting()
     perspective: str = setting(choices=PERSPECTIVES)
+    fusion: str = setting(choices=FUSIONS)
     guard: bool = setting()
     plots: bool = setting()
     out: str = setting()
 
     def check(self) -> None:
+        if self.guard and self.fusion != "mean":
+            raise ConfigError("guard", True, "smooths the mean of the perspectives: pass fusion=mean with it")
         if not (Path(self.dataset) / "dataset.json").is_file():
             raise ConfigError("dataset", self.dataset, "not a dataset folder (no dataset.json; make one with grm-collect)")
         if not list_episodes(self.dataset):
@@ -42,7 +45,7 @@ class EvalConfig:
 def job(cfg: EvalConfig) -> None:
     rm = load_reward_model(cfg.reward_model, cfg.checkpoint, cfg.views, dataset_cameras(cfg.dataset))
     tasks = resolve_tasks(cfg.tasks) if cfg.tasks else None
-    result = evaluate(rm, cfg.dataset, tasks, cfg.reference, cfg.out, cfg.perspective, cfg.guard, cfg.plots)
+    result = evaluate(rm, cfg.dataset, tasks, cfg.reference, cfg.out, cfg.perspective, cfg.guard, cfg.plots, fusion=cfg.fusion)
     print(format_table(result["per_task"], result["mean"]))
     if "replies" in result:
         print(f"{result['unparsed_replies']} of {result['replies']} replies had no score (counted as no change)")
