@@ -57,7 +57,7 @@ def adapt(checkpoint: str, demo: Path, cache: Path, steps: int, overrides: tuple
 
 
 DATASETS = ["data/heldout", "data/heldout-embodiment"]
-# a row name -> how progress is read (perspective, fusion, guard)
+# a row name -> how progress is read (perspective, fusion, guard; the fusion matters for "fused" alone)
 ROWS = {"fused": ("fused", "median", False), "mean": ("fused", "mean", False), "guarded": ("fused", "mean", True),
         **{p: (p, "median", False) for p in ("incremental", "forward", "backward")}}
 
@@ -141,7 +141,8 @@ def main() -> None:
                     res = evaluate(rm, roots[task], [task], "expert_0000.hdf5", plots_dir, how, guard=guard,
                                    plots=plots_dir is not None, cache=cache, fusion=fusion)
                     per_task[task] = res["per_task"][task]
-                table[f"{name}/{stage}/{perspective}"] = result = table_row(per_task, ROWS[perspective][1])
+                how, fusion, _ = ROWS[perspective]  # a single perspective's row has no fusion to record
+                table[f"{name}/{stage}/{perspective}"] = result = table_row(per_task, fusion if how == "fused" else None)
                 for group, mean in result["groups"].items():
                     print(f"{name:<24}{stage:<10}{perspective:<12}{group:<20}"
                           + "".join(f"{m}={mean[m]:.3f} " for m in METRICS), flush=True)
