@@ -133,15 +133,15 @@ def main() -> None:
                                                                            tuple(args.adapt_overrides))
                 models[task] = (RewardModel.load(ckpt), {})
             for perspective in args.perspectives:
+                how, fusion, guard = ROWS[perspective]
                 per_task = {}
                 for task in tasks:
                     rm, cache = models[task]
                     plots_dir = Path(args.plots) / name / stage / task if perspective == "fused" and args.plots else None
-                    how, fusion, guard = ROWS[perspective]
                     res = evaluate(rm, roots[task], [task], "expert_0000.hdf5", plots_dir, how, guard=guard,
                                    plots=plots_dir is not None, cache=cache, fusion=fusion)
                     per_task[task] = res["per_task"][task]
-                how, fusion, _ = ROWS[perspective]  # a single perspective's row has no fusion to record
+                # a single perspective's row has no fusion to record
                 table[f"{name}/{stage}/{perspective}"] = result = table_row(per_task, fusion if how == "fused" else None)
                 for group, mean in result["groups"].items():
                     print(f"{name:<24}{stage:<10}{perspective:<12}{group:<20}"

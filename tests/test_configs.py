@@ -108,6 +108,8 @@ def _cli(*args, cwd):
     ("grm.cli.train", "main", "grm-train", "steps=-3", "steps=-3: must be >= 1"),
     ("grm.cli.adapt", "main", "grm-adapt", "demo=/no/such.hdf5", "demo='/no/such.hdf5': no such episode file"),
     ("grm.cli.eval", "main", "grm-eval", "dataset=/no/such", "dataset='/no/such': not a dataset folder"),
+    ("grm.cli.eval", "main", "grm-eval", "guard=true",
+     "guard=True: smooths the mean of the perspectives: pass fusion=mean with it"),
     ("hardware.cli", "deploy_main", "grm-deploy", "episodes=-3", "episodes=-3: must be >= 0"),
     ("hardware.cli", "import_bag_main", "grm-import-bag", "bag=/no/such", "missing mandatory value: task"),
     ("policies.cli_tool", "train_low_main", "tool-train-low", "steps=banana", "could not be converted to Integer"),
