@@ -8,11 +8,15 @@
 # Sizes and places (scripts/common.sh): OUT roots every file written (default: the repository);
 # COLLECT_ARGS, TRAIN_ARGS and EVAL_ARGS are appended to every grm-collect, grm-train and
 # grm_heldout.py command, so tests/test_scripts.py runs this script on a tiny budget.
+# SEED (default 0) is the training seed: another seed trains runs/grm-mt40-robosuite-seedN and writes
+# benchmarks/results/grm_multi_embodiment-seedN.json (its robosuite data is the same).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+SEED=${SEED:-0}
+SUFFIX=$([[ $SEED == 0 ]] || echo "-seed$SEED")
 # 8 robosuite tasks x the Meta-World recipe's kinds and counts
 collect task=robosuite "${PRETRAIN_KINDS[@]}" "${RETRACT[@]}" out="$OUT/data/pretrain-robosuite"
-train datasets="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite]" steps=1600 batch_size=16 seed=0 \
-  sampler.post_success_share=0.25 out="$OUT/runs/grm-mt40-robosuite"
+train datasets="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite]" steps=1600 batch_size=16 seed="$SEED" \
+  sampler.post_success_share=0.25 out="$OUT/runs/grm-mt40-robosuite$SUFFIX"
 heldout --tasks held_out robosuite_held_out --variants "$OUT/grm/pretrained/grm_mt40.pt" \
-  "$OUT/runs/grm-mt40-robosuite/grm.pt" --out "$OUT/benchmarks/results/grm_multi_embodiment.json"
+  "$OUT/runs/grm-mt40-robosuite$SUFFIX/grm.pt" --out "$OUT/benchmarks/results/grm_multi_embodiment$SUFFIX.json"

@@ -41,13 +41,17 @@ def ros_domain():
 
 
 @pytest.fixture
-def load_benchmark():
-    """Import a script of benchmarks/ by name (benchmarks/ is a folder of scripts, not a package)."""
+def load_benchmark(monkeypatch):
+    """Import a script of benchmarks/ by name (benchmarks/ is a folder of scripts, not a package; a
+    script may import another, as running it from benchmarks/ allows)."""
     import importlib.util
     from pathlib import Path
 
+    folder = Path(__file__).parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(folder))
+
     def load(name: str):
-        path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
+        path = folder / f"{name}.py"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

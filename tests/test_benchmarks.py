@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).parents[1]
@@ -132,3 +133,33 @@ def test_tool_benchmarks_run_without_trained_parts(tmp_path):
                            "--out", str(tmp_path / "x.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "--affordance/--low: affordance encoder" in proc.stderr  # one line, no traceback
     assert "Traceback" not in proc.stderr
+
+
+def test_semantic_trap_finds_the_dip_naive_shaping_stops_before(load_benchmark):
+    trap = load_benchmark("semantic_trap")
+    rise = np.linspace(0.0, 1.0, 21)
+    # "good enough" at 0.9, then a long dip (release and re-grasp) before success
+    dip = np.concatenate([np.linspace(0.0, 0.9, 10), np.full(30, 0.1), [1.0]])
+    for mode in trap.MODES:
+        assert (trap.finish_advantage(mode, rise, 0.9, 1.0, 10.0) > 0).all(), "a rising path never traps"
+    naive = trap.finish_advantage("grm_naive", dip, 0.9, 1.0, 10.0)
+    assert naive[9] < 0 and naive[0] > 0, "naive: stopping on the plateau beats finishing; from the start, going on pays"
+    # PBRS: finishing beats holding by exactly the discounted task reward (Ng et al. 1999)
+    T = len(dip) - 1
+    np.testing.assert_allclose(trap.finish_advantage("grm_pbrs", dip, 0.9, 1.0, 10.0), 0.9 ** (T - 1 - np.arange(T)), rtol=1e-5)
+    assert trap.deepest_dip(dip) == pytest.approx(0.8) and trap.deepest_dip(rise) == 0.0
+    row = trap.task_trap([dip], [np.linspace(0.0, 0.9, 10)], "grm_naive", 0.9, 1.0, 10.0)
+    assert row["episodes_with_a_trap"] == 1.0 and row["failure_ranked_first"] == 1.0
+    assert trap.task_trap([dip], [np.linspace(0.0, 0.9, 10)], "grm_pbrs", 0.9, 1.0, 10.0)["failure_ranked_first"] == 0.0
+
+
+def test_semantic_trap_runs_on_a_dataset(tiny_dataset, tiny_grm, tmp_path):
+    result = _run(tmp_path, "semantic_trap.py", "--dataset", str(tiny_dataset), "--tasks", "drawer-close-v3",
+                  "--checkpoint", str(tiny_grm), "--adapt-steps", "2", "--adapted", str(tmp_path / "adapted"),
+                  "--gammas", "0.9", "0.99")
+    row = result["per_task"]["drawer-close-v3"]
+    assert row["successes"] >= 2 and row["failures"] >= 1
+    assert set(row["grm_pbrs"]) == {"0.9", "0.99"}
+    # PBRS: no step of a successful path is a trap, whatever the (untrained) GRM reads
+    assert all(row["grm_pbrs"][g]["trapped_steps"] == 0.0 for g in ("0.9", "0.99"))
+    assert (tmp_path / "semantic_trap.png").is_file()
