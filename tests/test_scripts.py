@@ -79,6 +79,15 @@ def test_failure_aware_experiment_adapts_with_synthetic_failures(tiny_recipe):
     assert [s.get("synthetic_failures") for s in adapted].count(2) == 2  # both tasks adapted with the failures
 
 
+@pytest.mark.slow  # a collection, a training and an evaluation of two variants (as grm_multi_embodiment.sh's above)
+def test_multi_embodiment_second_seed_keeps_its_own_model_and_table(tiny_recipe):
+    run_script("grm_multi_embodiment.sh", tiny_recipe, SEED="1")
+    run = tiny_recipe / "runs" / "grm-mt40-robosuite-seed1"
+    assert json.loads((run / "settings.json").read_text())["seed"] == 1
+    table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_multi_embodiment-seed1.json").read_text())
+    assert "grm-mt40-robosuite-seed1/one_shot/fused" in table and "grm_mt40/one_shot/fused" in table
+
+
 @pytest.mark.slow  # builds on grm_multi_embodiment.sh's model (slow above): two more collections and two evaluations
 def test_randomized_views_experiment_writes_both_tables(tiny_recipe):
     run_script("grm_multi_embodiment.sh", tiny_recipe)
