@@ -21,11 +21,12 @@ reward_scale, grm.fusion):
 in units of the task reward (divided by reward_scale). Success is taken as an absorbing goal
 (grm-rl's terminate_on_success=true, r_task = 1 once), the setting where a trap is likeliest: with
 the default fixed horizon success pays r_task on every step it is held, which only adds to
-finishing's return. A step with advantage below -TOLERANCE is
-a trap: from there the mode's optimal policy stops short (smaller differences are the float32
-rounding of the rewards the learner sees, e.g. PBRS's gamma^T margin far from success). It also compares whole episodes from their
-starts: the share of (failure held at its end, success) pairs of a task whose shaped returns
-rank the failure above the success (PBRS ranks them by the task reward alone, up to Phi(s_0)).
+finishing's return. A step with advantage below -TOLERANCE is a trap: from there the mode's
+optimal policy stops short (smaller differences are the float32 rounding of the rewards the
+learner sees, e.g. PBRS's gamma^T margin far from success). It also compares whole episodes from
+their starts: the share of (failure held at its end, success) pairs of a task whose shaped
+returns rank the failure above the success (PBRS ranks them by the task reward alone, up to
+Phi(s_0)).
 Writes benchmarks/results/semantic_trap.json and a plot of the trapped share against gamma.
 """
 from __future__ import annotations
