@@ -62,6 +62,13 @@ ROWS = {"fused": ("fused", "median", False), "mean": ("fused", "mean", False), "
         **{p: (p, "median", False) for p in ("incremental", "forward", "backward")}}
 
 
+def variant_name(checkpoint: str) -> str:
+    """A checkpoint's name in tables, plots and the adaptation cache: its run folder for a run's
+    `grm.pt`, else its file stem (grm/pretrained/grm_mt40.pt -> grm_mt40)."""
+    path = Path(checkpoint)
+    return path.parent.name if path.name == "grm.pt" else path.stem
+
+
 def task_root(task: str, datasets: list[Path]) -> Path:
     """The dataset folder that holds `task`'s episodes."""
     for root in datasets:
@@ -123,7 +130,7 @@ def main() -> None:
     roots = {task: task_root(task, [Path(d) for d in args.dataset]) for task in tasks}
     table: dict = {}
     for variant in args.variants:
-        name = Path(variant).parent.name if Path(variant).name == "grm.pt" else Path(variant).stem
+        name = variant_name(variant)
         for stage in ("zero_shot", "one_shot"):
             models = {}  # per task: the model and its cached frame embeddings, shared by the perspectives
             for task in tasks:

@@ -44,7 +44,7 @@ from grm.inference import RewardModel
 from policies.rl_run import compose_rl
 from policies.shaping import mode_reward
 
-from grm_heldout import ADAPTED, adapt, task_root  # benchmarks/ is a folder of scripts
+from grm_heldout import ADAPTED, adapt, task_root, variant_name  # benchmarks/ is a folder of scripts
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("grm_naive", "grm_pbrs")
@@ -146,11 +146,11 @@ def main() -> None:
     if not all(0 < g < 1 for g in args.gammas):
         raise SystemExit(f"--gammas: each must lie in (0, 1) (holding a state forever needs a discount), got {args.gammas}")
     settings = {"scale": rl.grm.scale, "reward_scale": rl.reward_scale, "fusion": rl.grm.fusion, "rl_gamma": rl.gamma}
-    name = Path(args.checkpoint).parent.name if Path(args.checkpoint).name == "grm.pt" else Path(args.checkpoint).stem
     per_task = {}
     for task in resolve_tasks(args.tasks):
         root = task_root(task, [Path(d) for d in args.dataset])
-        ckpt = adapt(args.checkpoint, root / task / "expert_0000.hdf5", Path(args.adapted) / name, args.adapt_steps)
+        ckpt = adapt(args.checkpoint, root / task / "expert_0000.hdf5", Path(args.adapted) / variant_name(args.checkpoint),
+                     args.adapt_steps)
         paths, failures = task_paths(RewardModel.load(ckpt), root, task, rl.grm.fusion)
         row = per_task[task] = {"successes": len(paths), "failures": len(failures),
                                 "deepest_dip": max(map(deepest_dip, paths)),

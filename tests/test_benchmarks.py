@@ -163,3 +163,10 @@ def test_semantic_trap_runs_on_a_dataset(tiny_dataset, tiny_grm, tmp_path):
     # PBRS: no step of a successful path is a trap, whatever the (untrained) GRM reads
     assert all(row["grm_pbrs"][g]["trapped_steps"] == 0.0 for g in ("0.9", "0.99"))
     assert (tmp_path / "semantic_trap.png").is_file()
+
+
+def test_semantic_trap_refuses_a_discount_that_holds_nothing(tmp_path):
+    proc = subprocess.run([sys.executable, "benchmarks/semantic_trap.py", "--gammas", "0.99", "1.0",
+                           "--out", str(tmp_path / "x.json")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "--gammas: each must lie in (0, 1)" in proc.stderr  # one line, no traceback
+    assert "Traceback" not in proc.stderr and not (tmp_path / "x.json").exists()
