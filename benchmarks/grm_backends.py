@@ -44,7 +44,7 @@ def scores_per_s(rm, steps: int, size: int = 64) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", default="grm/pretrained/grm_mt40.pt")
+    ap.add_argument("--checkpoint", default="grm/pretrained/grm_multi_embodiment.pt")
     ap.add_argument("--robodopamine", help="directory of the official GRM's weights; default: the tiny random model")
     ap.add_argument("--steps", type=int, default=4, help="tracker steps timed per backend")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (RL runs one per process)")

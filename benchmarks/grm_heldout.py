@@ -1,7 +1,7 @@
 """Held-out GRM evaluation: zero-shot vs one-shot adapted, and the ablation table.
 
     python benchmarks/grm_heldout.py                                  # zero-shot + one-shot, every held-out task
-    python benchmarks/grm_heldout.py --variants grm/pretrained/grm_mt40.pt runs/ablate-single/grm.pt ...
+    python benchmarks/grm_heldout.py --variants grm/pretrained/grm_multi_embodiment.pt runs/ablate-single/grm.pt ...
 
 Two groups of held-out tasks, each mean reported on its own: Meta-World tasks no pretraining saw
 (`held_out`, data/heldout) and a whole embodiment no pretraining saw (`robosuite_held_out`: the
@@ -64,7 +64,7 @@ ROWS = {"fused": ("fused", "median", False), "mean": ("fused", "mean", False), "
 
 def variant_name(checkpoint: str) -> str:
     """A checkpoint's name in tables, plots and the adaptation cache: its run folder for a run's
-    `grm.pt`, else its file stem (grm/pretrained/grm_mt40.pt -> grm_mt40)."""
+    `grm.pt`, else its file stem (grm/pretrained/grm_multi_embodiment.pt -> grm_multi_embodiment)."""
     path = Path(checkpoint)
     return path.parent.name if path.name == "grm.pt" else path.stem
 
@@ -112,7 +112,7 @@ def main() -> None:
     ap.add_argument("--dataset", nargs="+", default=DATASETS, help="folders holding the tasks' episodes")
     ap.add_argument("--demos", help="take each task's one demo (expert_0000) from this folder instead, e.g. the same "
                                     "placement collected with rollout.post_success=retract; references stay the dataset's")
-    ap.add_argument("--variants", nargs="+", default=["grm/pretrained/grm_mt40.pt"])
+    ap.add_argument("--variants", nargs="+", default=["grm/pretrained/grm_multi_embodiment.pt"])
     ap.add_argument("--tasks", nargs="+", default=list(HELD_OUT_GROUPS), help="task names or groups (envs/tasks.py GROUPS)")
     ap.add_argument("--adapt-steps", type=int, default=150)
     ap.add_argument("--adapt-overrides", nargs="+", default=[], metavar="KEY=VALUE",

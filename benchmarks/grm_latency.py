@@ -1,7 +1,7 @@
 """Cost of GRM scoring per environment step, batched over 1, 8 and 32 environments, beside what
 the same step costs to render and to act.
 
-    python benchmarks/grm_latency.py [--checkpoints grm/pretrained/grm_mt40.pt runs/grm-retract-effnet/grm.pt]
+    python benchmarks/grm_latency.py [--checkpoints grm/pretrained/grm_multi_embodiment.pt runs/grm-retract-effnet/grm.pt]
 
 One scoring step = encode every environment's V views once + the three perspectives
 (incremental, forward, backward) in one batched head call + fusion. Measured in the same run
@@ -47,7 +47,7 @@ def render_ms(cameras: list[str], image_size: int, repeats: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoints", nargs="+", default=["grm/pretrained/grm_mt40.pt"])
+    ap.add_argument("--checkpoints", nargs="+", default=["grm/pretrained/grm_multi_embodiment.pt"])
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32])
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (RL runs one per process)")

@@ -20,7 +20,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="data/heldout")
     ap.add_argument("--results", default="benchmarks/results/grm_heldout.json")
-    ap.add_argument("--key", default="grm_mt40/one_shot/fused")
+    ap.add_argument("--key", default="grm_multi_embodiment/one_shot/fused")
     ap.add_argument("--threshold", type=float, default=0.95)
     ap.add_argument("--out", default="benchmarks/results/near_miss_labels.json")
     args = ap.parse_args()

@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--task", default="door-lock-v3")
     ap.add_argument("--dataset", default="data/heldout")
     ap.add_argument("--results", default="benchmarks/results/grm_heldout.json")
-    ap.add_argument("--key", default="grm_mt40/one_shot/fused")
+    ap.add_argument("--key", default="grm_multi_embodiment/one_shot/fused")
     ap.add_argument("--out", default=None, help="default benchmarks/results/placement_offsets_<task>.json")
     args = ap.parse_args()
     task_dir = Path(args.dataset) / args.task

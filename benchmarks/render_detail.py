@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", default=["drawer-close-v3", "window-close-v3", "door-lock-v3", "box-close-v3"])
     ap.add_argument("--keep", nargs="+", type=float, default=[1.0, 0.2, 0.1])
     ap.add_argument("--episodes", type=int, default=3)
-    ap.add_argument("--checkpoint", default="grm/pretrained/grm_mt40.pt")
+    ap.add_argument("--checkpoint", default="grm/pretrained/grm_multi_embodiment.pt")
     ap.add_argument("--out", default="benchmarks/results/render_detail.json")
     args = ap.parse_args()
     torch.set_num_threads(1)

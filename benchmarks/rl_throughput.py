@@ -98,7 +98,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=400, help="untimed env steps first (updates start at --learning-starts)")
     ap.add_argument("--learning-starts", type=int, default=200)
     ap.add_argument("--part-steps", type=int, default=200, help="env steps and update repeats for the breakdown")
-    ap.add_argument("--checkpoint", default=str(ROOT / "grm/pretrained/grm_mt40.pt"))
+    ap.add_argument("--checkpoint", default=str(ROOT / "grm/pretrained/grm_multi_embodiment.pt"))
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/rl_throughput.json"))
     args = ap.parse_args()
     if args.warmup <= args.learning_starts:

@@ -78,7 +78,7 @@ def main() -> None:
     ap.add_argument("--threshold", type=int, default=20)
     ap.add_argument("--after", type=int, default=10, help="steps past success (grm-collect's rollout.post_success_steps)")
     ap.add_argument("--results", default="benchmarks/results/grm_heldout.json")
-    ap.add_argument("--key", default="grm_mt40/one_shot/fused")
+    ap.add_argument("--key", default="grm_multi_embodiment/one_shot/fused")
     ap.add_argument("--out", default="benchmarks/results/state_visibility.json")
     args = ap.parse_args()
     auc = {}

@@ -32,7 +32,7 @@ CONFIG_MODULE = "configs"
 
 
 def package_path(spec: str) -> str:
-    """`grm/pretrained/grm_mt40.pt` -> that file inside the installed package, so a default that
+    """`grm/pretrained/grm_multi_embodiment.pt` -> that file inside the installed package, so a default that
     names a shipped asset (`${pkg:...}` in the YAML) works from any working directory."""
     top, _, rest = spec.partition("/")
     return str(importlib.resources.files(top).joinpath(rest))

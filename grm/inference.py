@@ -6,7 +6,7 @@ START/END references (`set_reference`) and answers hops H(before -> after) in [-
 that interface. Two backends: this project's GRM (`RewardModel`, below) and the official
 Robo-Dopamine GRM through transformers (grm/robodopamine.py); `load_reward_model` picks one.
 
-    rm = RewardModel.load("grm/pretrained/grm_mt40.pt")
+    rm = RewardModel.load("grm/pretrained/grm_multi_embodiment.pt")
     rm.set_reference(demo_start_views, demo_goal_views)   # (V, H, W, 3) each, from one demo
     tracker = ProgressTracker(rm, num_envs=8)
     phi0 = tracker.reset(first_views)                      # (8, V, H, W, 3) -> zeros

@@ -39,3 +39,19 @@ heldout_halves() {  # heldout_halves STEM ARGS...: the evaluation in two process
 PRETRAIN_KINDS=(episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong=3 failures.reversed=2 seed=0 env.image_size=64)
 HELDOUT_KINDS=(episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 seed=1000 env.image_size=64)
 RETRACT=(rollout.post_success=retract rollout.post_success_steps=40)
+# The GRM pretraining recipe (docs/grm.md), one source for every script: 1,600 steps of 16 clips, a
+# quarter of finished episodes' query frames drawn after success. Each function trains RUN with SEED
+# and any more settings (TRAIN_ARGS still win); grm-train resumes RUN, so a finished run is kept.
+GRM_RECIPE=(steps=1600 batch_size=16 sampler.post_success_share=0.25)
+multi_embodiment() {  # multi_embodiment SEED RUN [SETTINGS...]: the 40 Meta-World and the 8 robosuite
+  # pretraining tasks (the shipped grm_multi_embodiment.pt is seed 1's)
+  local seed=$1 run=$2
+  shift 2
+  train datasets="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite]" "${GRM_RECIPE[@]}" seed="$seed" out="$run" "$@"
+}
+meta_world_only() {  # meta_world_only SEED RUN [SETTINGS...]: the 40 Meta-World pretraining tasks alone
+  # (seed 0 was shipped until 2026-12-04 as grm/pretrained/grm_mt40.pt; now the baseline it is compared with)
+  local seed=$1 run=$2
+  shift 2
+  train datasets="[$OUT/data/pretrain-retract]" "${GRM_RECIPE[@]}" seed="$seed" out="$run" "$@"
+}

@@ -49,7 +49,7 @@ def test_grm_backends_times_both_backends(tmp_path):
 
 
 def test_grm_latency_compares_checkpoints_with_rendering(tmp_path, tiny_grm):
-    result = _run(tmp_path, "grm_latency.py", "--checkpoints", "grm/pretrained/grm_mt40.pt", str(tiny_grm),
+    result = _run(tmp_path, "grm_latency.py", "--checkpoints", "grm/pretrained/grm_multi_embodiment.pt", str(tiny_grm),
                   "--batches", "1", "2", "--repeats", "2")
     rows = result["rows"]
     assert [(r["checkpoint"] == str(tiny_grm), r["envs"]) for r in rows] == [(False, 1), (False, 2), (True, 1), (True, 2)]

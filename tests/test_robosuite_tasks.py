@@ -95,7 +95,7 @@ def test_newcomer_path_collects_the_held_out_arm_with_defaults_and_the_shipped_g
         assert np.all(np.diff(ep.progress) >= 0) and ep.progress[-1] == 1.0
     with open_episode(episodes["wrong_0000"]) as ep:
         assert not ep.success and ep.progress.max() < 1.0
-    rm = RewardModel.load("grm/pretrained/grm_mt40.pt", available=["corner", "topview", "gripperPOV"])
+    rm = RewardModel.load("grm/pretrained/grm_multi_embodiment.pt", available=["corner", "topview", "gripperPOV"])
     rm.set_reference_from_episode(episodes["expert_0000"])
     with open_episode(episodes["expert_0000"]) as ep:
         phi = episode_progress(rm, ep.frames(slice(None), rm.inputs))

@@ -35,7 +35,7 @@ def test_monitor_scores_and_recorder_records_a_live_episode(ros_domain, tmp_path
         "policy_node": {"ros__parameters": {"profile": "sawyer_metaworld", "policy": "scripted:drawer-close-v3",
                                             "max_steps": 150, "done_topic": "/sim/success", "trigger": "state",
                                             "require_new_inputs": True}},
-        "grm_monitor": {"ros__parameters": {"checkpoint": "grm/pretrained/grm_mt40.pt",
+        "grm_monitor": {"ros__parameters": {"checkpoint": "grm/pretrained/grm_multi_embodiment.pt",
                                             "reference": str(reference_demo), "rate_hz": 20.0}},
         "recorder": {"ros__parameters": {"profile": "sawyer_metaworld", "out": str(tmp_path / "real"),
                                          "task": "drawer-close-v3", "cameras": CAMERAS, "rate_hz": 20.0}},
@@ -82,7 +82,7 @@ def test_monitor_scores_and_recorder_records_a_live_episode(ros_domain, tmp_path
         nodes.stop()
     # ... and it drives one-shot adaptation like any collected demo
     out = train(compose("train", TrainConfig, [f"datasets=[{stop.message}]", f"out={tmp_path / 'adapt'}",
-                                               "init=grm/pretrained/grm_mt40.pt", "steps=2", "batch_size=2",
+                                               "init=grm/pretrained/grm_multi_embodiment.pt", "steps=2", "batch_size=2",
                                                "ckpt_every=2", "log_every=1", "progress=false",
                                                "sampler.same_episode_reference=1.0"]))
     assert Path(out).is_file()

@@ -27,16 +27,16 @@ def run_script(name: str, out: Path, **env: str) -> None:
 def tiny_recipe(tmp_path_factory):
     """make_pretrained_grm.sh on a tiny budget: its held-out data serve the scripts that need it."""
     out = tmp_path_factory.mktemp("scripts")
-    shipped = (ROOT / "grm" / "pretrained" / "grm_mt40.pt").read_bytes()
+    shipped = (ROOT / "grm" / "pretrained" / "grm_multi_embodiment.pt").read_bytes()
     run_script("make_pretrained_grm.sh", out)
-    assert (ROOT / "grm" / "pretrained" / "grm_mt40.pt").read_bytes() == shipped  # OUT's copy, not the shipped one
+    assert (ROOT / "grm" / "pretrained" / "grm_multi_embodiment.pt").read_bytes() == shipped  # OUT's copy, not the shipped one
     return out
 
 
 def test_make_pretrained_grm_builds_a_checkpoint_and_heldout_data(tiny_recipe):
     import torch
 
-    assert torch.load(tiny_recipe / "grm" / "pretrained" / "grm_mt40.pt", map_location="cpu", weights_only=True)
+    assert torch.load(tiny_recipe / "grm" / "pretrained" / "grm_multi_embodiment.pt", map_location="cpu", weights_only=True)
     assert sorted(p.name for p in (tiny_recipe / "data" / "heldout").iterdir() if p.is_dir()) == \
         ["drawer-close-v3", "window-close-v3"]
 
@@ -45,7 +45,7 @@ def test_door_lock_adapt_steps_writes_one_table_per_setting(tiny_recipe):
     run_script("door_lock_adapt_steps.sh", tiny_recipe)
     tables = sorted((tiny_recipe / "benchmarks" / "results" / "adapt_steps").glob("*.json"))
     assert [t.name for t in tables] == [f"door-lock-v3-a{s}.json" for s in (150, 300, 50, 600)]
-    row = json.loads(tables[0].read_text())["grm_mt40/one_shot/fused"]["per_task"]
+    row = json.loads(tables[0].read_text())["grm_multi_embodiment/one_shot/fused"]["per_task"]
     assert list(row) == ["drawer-close-v3"]  # EVAL_ARGS' --tasks won over the script's own
 
 
@@ -67,14 +67,14 @@ def test_pretrained_trunk_experiment_trains_the_trunk_and_merges_its_halves(tiny
                TASKS_B="window-close-v3", EVAL_ARGS="--adapt-steps 2 --perspectives fused")
     table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_pretrained_trunk.json").read_text())
     assert sorted(table["grm-retract-effnet/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
-    assert sorted(table["grm_mt40/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
+    assert sorted(table["grm-retract/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
 
 
 def test_failure_aware_experiment_adapts_with_synthetic_failures(tiny_recipe):
     run_script("grm_failure_aware.sh", tiny_recipe, TASKS_A="drawer-close-v3", TASKS_B="window-close-v3",
                EVAL_ARGS="--adapt-steps 2")
     table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_failure_aware.json").read_text())
-    assert sorted(table["grm_mt40/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
+    assert sorted(table["grm_multi_embodiment/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
     adapted = [json.loads(p.read_text()) for p in (tiny_recipe / "runs" / "heldout-adapt").glob("*/*/*/settings.json")]
     assert [s.get("synthetic_failures") for s in adapted].count(2) == 2  # both tasks adapted with the failures
 
@@ -85,7 +85,7 @@ def test_multi_embodiment_second_seed_keeps_its_own_model_and_table(tiny_recipe)
     run = tiny_recipe / "runs" / "grm-mt40-robosuite-seed1"
     assert json.loads((run / "settings.json").read_text())["seed"] == 1
     table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_multi_embodiment-seed1.json").read_text())
-    assert "grm-mt40-robosuite-seed1/one_shot/fused" in table and "grm_mt40/one_shot/fused" in table
+    assert "grm-mt40-robosuite-seed1/one_shot/fused" in table and "grm-retract/one_shot/fused" in table
 
 
 @pytest.mark.slow  # builds on grm_multi_embodiment.sh's model (slow above): two more collections and two evaluations
@@ -113,5 +113,5 @@ def test_return_home_experiment_scores_both_fusions_on_retracted_episodes(tiny_r
                EVAL_ARGS="--adapt-steps 2")
     assert json.loads((tiny_recipe / "data" / "heldout-return" / "dataset.json").read_text())["post_success"] == "retract"
     table = json.loads((tiny_recipe / "benchmarks" / "results" / "grm_return_home.json").read_text())
-    assert table["grm_mt40/one_shot/fused"]["fusion"] == "median" and table["grm_mt40/one_shot/mean"]["fusion"] == "mean"
-    assert sorted(table["grm_mt40/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
+    assert table["grm_multi_embodiment/one_shot/fused"]["fusion"] == "median" and table["grm_multi_embodiment/one_shot/mean"]["fusion"] == "mean"
+    assert sorted(table["grm_multi_embodiment/one_shot/fused"]["per_task"]) == ["drawer-close-v3", "window-close-v3"]
