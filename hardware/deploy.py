@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from configs.files import write_text
+from hardware.ros_common import STOP_GRACE_S
 
 ROLES = {
     "sim_robot": ("hardware.sim_robot_node", "grm-sim-robot"),
@@ -107,7 +108,8 @@ def _die_with_parent(parent: int):
 
 class NodeSet:
     """Child processes, one per node, logs in out/logs; stopped with SIGINT (clean stop) then
-    SIGKILL, and tied to this process's life (no node outlives grm-deploy)."""
+    SIGKILL once the nodes' grace is over, and tied to this process's life (no node outlives
+    grm-deploy)."""
 
     def __init__(self, specs: list[NodeSpec], params_file: Path, out: Path, env: dict):
         self.procs: dict[str, subprocess.Popen] = {}
@@ -128,7 +130,9 @@ class NodeSet:
                 tail = self.logs[role].read_text()[-3000:]
                 raise RuntimeError(f"node {role} exited with code {p.returncode}; end of its log:\n{tail}")
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = STOP_GRACE_S) -> None:
+        """Each node's own deadline (STOP_GRACE_S after the signal) needs its signal handler to run;
+        this one does not: a node whose main thread is stuck never arms its own."""
         for p in self.procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)

@@ -58,7 +58,8 @@ def run_node(factory: Callable, args: list[str] | None = None) -> None:
     inside rclpy's C++ message conversion, which turns it into a RuntimeError (exit code 1,
     and no clean stop). The spin loop polls the flag every 50 ms. A node whose clean stop hangs
     (seen once under heavy load: a sim robot spinning for minutes after its launcher died) is
-    ended by the kernel STOP_GRACE_S after the request.
+    ended by the kernel STOP_GRACE_S after the request; the deadline stays armed through the
+    interpreter's exit, which can hang too (DDS and torch threads), so it bounds the whole stop.
     """
     import signal
 
@@ -95,7 +96,6 @@ def run_node(factory: Callable, args: list[str] | None = None) -> None:
         node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
-        signal.alarm(0)
 
 
 DIAGNOSTICS_PERIOD_S = 1.0

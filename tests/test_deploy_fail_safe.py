@@ -131,3 +131,42 @@ def test_a_node_whose_clean_stop_hangs_is_ended_by_the_kernel(ros_domain):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_node_whose_exit_hangs_after_a_clean_stop_is_ended_by_the_kernel(ros_domain):
+    """The deadline stays armed after run_node returns: an interpreter exit that waits forever (here
+    on a thread that never ends) is ended STOP_GRACE_S after the stop request too."""
+    code = "\n".join([
+        "import threading, time", "from rclpy.node import Node", "from hardware.ros_common import run_node",
+        "def factory():",
+        "    threading.Thread(target=time.sleep, args=(3600,)).start()  # keeps the interpreter from exiting",
+        "    print('up', flush=True)",
+        "    return Node('hangs_on_exit')",
+        "run_node(factory, [])"])
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "up"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=STOP_GRACE_S + 5) == -signal.SIGALRM
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_grm_deploy_kills_a_node_that_ignores_the_stop_once_its_grace_is_over(tmp_path):
+    """A node that never runs its own deadline (its stop signal ignored, or its main thread stuck)
+    is killed by grm-deploy STOP_GRACE_S after the stop."""
+    from hardware.deploy import NodeSet, NodeSpec
+
+    (tmp_path / "deaf_node.py").write_text("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                           "print('up', flush=True)\ntime.sleep(3600)\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    nodes = NodeSet([NodeSpec("deaf", "deaf_node", "deaf", {})], tmp_path / "params.yaml", tmp_path, env)
+    proc = nodes.procs["deaf"]
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "logs" / "deaf.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    start = time.monotonic()
+    nodes.stop()
+    assert proc.returncode == -signal.SIGKILL
+    assert STOP_GRACE_S - 0.5 < time.monotonic() - start < STOP_GRACE_S + 2
