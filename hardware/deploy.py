@@ -234,6 +234,10 @@ def deploy(params_file: str | Path, out: str | Path, episodes: int = 0, override
     specs = plan(params)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+        # started in the background by a shell without job control (`grm-deploy ... &` in a script),
+        # a process inherits SIGINT ignored, and Python then keeps it ignored: Ctrl-C and `kill -INT`
+        # would leave grm-deploy and its nodes running
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     nodes = NodeSet(specs, resolved, out, env)
     results: dict = {"params": str(resolved), "nodes": [s.role for s in specs]}
     try:

@@ -32,7 +32,9 @@ def _alive(pid: int) -> bool:
 def test_no_node_outlives_grm_deploy(sig, ros_domain, tmp_path):
     cmd = [sys.executable, "-c", "from hardware.cli import deploy_main; deploy_main()",
            "params=configs/ros/sim_metaworld.yaml", "loopback=true", f"domain_id={ros_domain}", f"out={tmp_path}"]
-    deploy = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # started as a shell script's `grm-deploy ... &` starts it: with SIGINT ignored
+    deploy = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         deadline = time.monotonic() + 60
         while len(_children(deploy.pid)) < 2 and time.monotonic() < deadline:
@@ -111,43 +113,32 @@ def test_a_killed_deploy_leaves_a_hold_as_the_last_command_and_a_renamed_joint_i
         deploy.wait()
 
 
-def test_a_node_whose_clean_stop_hangs_is_ended_by_the_kernel(ros_domain):
-    """run_node's clean stop gets STOP_GRACE_S after SIGTERM; then SIGALRM ends the process."""
-    code = "\n".join([
-        "import time", "from rclpy.node import Node", "from hardware.ros_common import run_node",
-        "def factory():",
-        "    node = Node('hangs_on_stop')",
-        "    node.on_shutdown = lambda: time.sleep(3600)  # a clean stop that never ends",
-        "    print('up', flush=True)",
-        "    return node",
-        "run_node(factory, [])"])
+# A node factory whose stop never finishes, and the signal that asks it to stop.
+HANGS = {
+    # its clean stop never ends: the deadline armed by the stop request ends it
+    "clean stop": (["    node = Node('hangs_on_stop')",
+                    "    node.on_shutdown = lambda: time.sleep(3600)"], signal.SIGTERM),
+    # a thread that never ends keeps the interpreter from exiting after run_node returns: the
+    # deadline stays armed through the exit
+    "exit": (["    threading.Thread(target=time.sleep, args=(3600,)).start()",
+              "    node = Node('hangs_on_exit')"], signal.SIGINT),
+}
+
+
+@pytest.mark.parametrize("hang", list(HANGS))
+def test_a_node_whose_stop_hangs_is_ended_by_the_kernel(hang, ros_domain):
+    """run_node's stop gets STOP_GRACE_S after SIGINT / SIGTERM; then SIGALRM ends the process."""
+    body, sig = HANGS[hang]
+    code = "\n".join(["import threading, time", "from rclpy.node import Node", "from hardware.ros_common import run_node",
+                      "def factory():", *body, "    print('up', flush=True)", "    return node",
+                      "run_node(factory, [])"])
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "up"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         start = time.monotonic()
         assert proc.wait(timeout=STOP_GRACE_S + 5) == -signal.SIGALRM
         assert STOP_GRACE_S - 0.5 < time.monotonic() - start < STOP_GRACE_S + 5
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-def test_a_node_whose_exit_hangs_after_a_clean_stop_is_ended_by_the_kernel(ros_domain):
-    """The deadline stays armed after run_node returns: an interpreter exit that waits forever (here
-    on a thread that never ends) is ended STOP_GRACE_S after the stop request too."""
-    code = "\n".join([
-        "import threading, time", "from rclpy.node import Node", "from hardware.ros_common import run_node",
-        "def factory():",
-        "    threading.Thread(target=time.sleep, args=(3600,)).start()  # keeps the interpreter from exiting",
-        "    print('up', flush=True)",
-        "    return Node('hangs_on_exit')",
-        "run_node(factory, [])"])
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "up"
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=STOP_GRACE_S + 5) == -signal.SIGALRM
     finally:
         proc.kill()
         proc.wait()
