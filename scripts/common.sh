@@ -43,15 +43,13 @@ RETRACT=(rollout.post_success=retract rollout.post_success_steps=40)
 # quarter of finished episodes' query frames drawn after success. Each function trains RUN with SEED
 # and any more settings (TRAIN_ARGS still win); grm-train resumes RUN, so a finished run is kept.
 GRM_RECIPE=(steps=1600 batch_size=16 sampler.post_success_share=0.25)
-multi_embodiment() {  # multi_embodiment SEED RUN [SETTINGS...]: the 40 Meta-World and the 8 robosuite
-  # pretraining tasks (the shipped grm_multi_embodiment.pt is seed 1's)
-  local seed=$1 run=$2
-  shift 2
-  train datasets="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite]" "${GRM_RECIPE[@]}" seed="$seed" out="$run" "$@"
-}
-meta_world_only() {  # meta_world_only SEED RUN [SETTINGS...]: the 40 Meta-World pretraining tasks alone
-  # (seed 0 was shipped until 2026-12-04 as grm/pretrained/grm_mt40.pt; now the baseline it is compared with)
-  local seed=$1 run=$2
-  shift 2
-  train datasets="[$OUT/data/pretrain-retract]" "${GRM_RECIPE[@]}" seed="$seed" out="$run" "$@"
+# The two pretraining sets: the 40 Meta-World and the 8 robosuite tasks (the shipped
+# grm_multi_embodiment.pt is seed 1's), and the Meta-World tasks alone (seed 0 was shipped until
+# 2026-12-04 as grm/pretrained/grm_mt40.pt; now the baseline it is compared with)
+MULTI_EMBODIMENT="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite]"
+META_WORLD_ONLY="[$OUT/data/pretrain-retract]"
+pretrain() {  # pretrain DATASETS SEED RUN [SETTINGS...]: the recipe on DATASETS (one of the two above)
+  local datasets=$1 seed=$2 run=$3
+  shift 3
+  train datasets="$datasets" "${GRM_RECIPE[@]}" seed="$seed" out="$run" "$@"
 }

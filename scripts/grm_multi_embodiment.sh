@@ -16,7 +16,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 SEED=${SEED:-0}
 SUFFIX=$([[ $SEED == 0 ]] || echo "-seed$SEED")
-meta_world_only 0 "$OUT/runs/grm-retract"
-multi_embodiment "$SEED" "$OUT/runs/grm-mt40-robosuite$SUFFIX"
+pretrain "$META_WORLD_ONLY" 0 "$OUT/runs/grm-retract"
+pretrain "$MULTI_EMBODIMENT" "$SEED" "$OUT/runs/grm-mt40-robosuite$SUFFIX"
 heldout --tasks held_out robosuite_held_out --perspectives fused mean incremental forward backward \
   --variants "$OUT/runs/grm-retract/grm.pt" "$OUT/runs/grm-mt40-robosuite$SUFFIX/grm.pt" --out "$OUT/benchmarks/results/grm_multi_embodiment$SUFFIX.json"

@@ -13,7 +13,7 @@ source "$(dirname "$0")/common.sh"
 RANDOMIZE=(env.randomize.camera_deg=8 env.randomize.camera_m=0.03 env.randomize.light=0.3 env.randomize.color=0.3)
 collect task=robosuite "${PRETRAIN_KINDS[@]}" "${RETRACT[@]}" "${RANDOMIZE[@]}" out="$OUT/data/pretrain-robosuite-randomized"
 collect task=robosuite_held_out "${HELDOUT_KINDS[@]}" "${RANDOMIZE[@]}" out="$OUT/data/heldout-embodiment-randomized"
-train datasets="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite-randomized]" "${GRM_RECIPE[@]}" seed=0 out="$OUT/runs/grm-mt40-robosuite-randomized"
+pretrain "[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite-randomized]" 0 "$OUT/runs/grm-mt40-robosuite-randomized"
 VARIANTS=("$OUT/runs/grm-mt40-robosuite/grm.pt" "$OUT/runs/grm-mt40-robosuite-randomized/grm.pt")
 heldout --tasks held_out robosuite_held_out --variants "${VARIANTS[@]}" \
   --out "$OUT/benchmarks/results/grm_randomized_views.json"

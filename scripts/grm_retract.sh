@@ -21,7 +21,7 @@ collect task=held_out episodes=1 seed=1000 env.image_size=64 "${RETRACT[@]}" out
 for S in 0 1; do
   RUN=$OUT/runs/grm-retract$([ $S = 0 ] || echo -s$S)
   P=(fused incremental forward backward); [ $S = 0 ] || P=(fused incremental)  # seed 1: the two rows compared
-  meta_world_only "$S" "$RUN"
+  pretrain "$META_WORLD_ONLY" "$S" "$RUN"
   heldout_halves "$TMP/s$S" --variants "$RUN/grm.pt" --perspectives "${P[@]}"
 done
 # the same seed-0 model adapted from demos that end retracted (a copy, so its plots and cache stay apart)
