@@ -20,7 +20,7 @@ A warm start from demonstrations (with a `DemoMixReplayBuffer`): `pretrain` runs
 batches alone before the first env step, and the actor's loss adds behaviour cloning on the demo
 rows of every batch, weighted relative to the size of the actor's SAC loss (mean |alpha log pi - Q|,
 like TD3+BC's relative weight: one weight serves any reward scale, Q near 0 included), annealed
-linearly to zero over `bc_anneal_updates` online updates. The actor starts where the demonstrator
+linearly over `bc_anneal_updates` online updates to `bc_final_weight`, which it keeps (0: RL alone). The actor starts where the demonstrator
 acts, and RL is free to improve on it later. With a policy whose `clone_proposes`, `pretrain` also
 freezes that warm-started actor as the clone, which then proposes actions for acting and for the
 critic's bootstrap targets (IBRL): the clone's action is taken wherever the critic values it
@@ -179,9 +179,10 @@ class FusedSAC(SAC):
     policy_aliases = {"MlpPolicy": EnsembleSACPolicy}
 
     def __init__(self, policy, env, *args, bf16: bool = False, compile: bool = False, bc_weight: float = 0.0,
-                 bc_anneal_updates: int = 0, policy_delay: int = 1, **kwargs):
+                 bc_anneal_updates: int = 0, bc_final_weight: float = 0.0, policy_delay: int = 1, **kwargs):
         self.bf16, self.compile, self.policy_delay = bf16, compile, policy_delay
-        self.bc_weight, self.bc_anneal_updates, self._online_updates = bc_weight, bc_anneal_updates, 0
+        self.bc_weight, self.bc_anneal_updates, self.bc_final_weight = bc_weight, bc_anneal_updates, bc_final_weight
+        self._online_updates = 0
         self._pending_updates, self._stepping, self._compiled = 0, None, None
         super().__init__(policy, env, *args, **kwargs)
 
@@ -274,10 +275,11 @@ class FusedSAC(SAC):
             self.policy.clone_set.fill_(True)
 
     def current_bc_weight(self) -> float:
-        """The behaviour-cloning weight of the next online update: linear decay to zero."""
-        if self.bc_anneal_updates <= 0:
-            return 0.0
-        return self.bc_weight * max(0.0, 1.0 - self._online_updates / self.bc_anneal_updates)
+        """The behaviour-cloning weight of the next online update: linear from `bc_weight` to
+        `bc_final_weight` over `bc_anneal_updates`, then `bc_final_weight` (a floor that keeps the
+        actor near the demonstrator where the demo's states are)."""
+        done = 1.0 if self.bc_anneal_updates <= 0 else min(1.0, self._online_updates / self.bc_anneal_updates)
+        return self.bc_weight + (self.bc_final_weight - self.bc_weight) * done
 
     def _bc_mask(self, batch_size: int, demo_only: bool) -> torch.Tensor:
         """1 on the rows of a batch that are demo transitions (a DemoMixReplayBuffer puts them last)."""

@@ -71,6 +71,7 @@ class DemoSettings:
     pretrain_updates: int = setting(ge=0)  # algo=sac only
     bc_weight: float = setting(ge=0)  # algo=sac only
     bc_anneal_updates: int = setting(ge=0)  # algo=sac only
+    bc_final_weight: float = setting(ge=0, absent=0.0)  # algo=sac only: the BC weight after the anneal
     clone_proposes: bool = setting(absent=False)  # algo=sac only: the warm-started actor, frozen, proposes actions (IBRL)
 
 
@@ -152,7 +153,8 @@ class RLConfig:
         fused_only = {  # setting: (its value, the value that leaves it off)
             "sac.bf16": (self.sac.bf16, False), "sac.compile": (self.sac.compile, False),
             "sac.policy_delay": (self.sac.policy_delay, 1), "demo.pretrain_updates": (self.demo.pretrain_updates, 0),
-            "demo.bc_weight": (self.demo.bc_weight, 0), "demo.clone_proposes": (self.demo.clone_proposes, False)}
+            "demo.bc_weight": (self.demo.bc_weight, 0), "demo.bc_final_weight": (self.demo.bc_final_weight, 0),
+            "demo.clone_proposes": (self.demo.clone_proposes, False)}
         on = {key: value for key, (value, off) in fused_only.items() if value != off}
         if self.algo == "sb3_sac" and on:
             offs = " ".join(f"{key}={str(fused_only[key][1]).lower()}" for key in on)
@@ -309,8 +311,8 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
                           replay_buffer_kwargs={"demo": demo, "demo_ratio": cfg.demo.ratio})
         common = {"seed": cfg.seed, "device": "cpu", "tensorboard_log": str(tb), **params}
         if cfg.algo == "sac":
-            bc = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates}
-                  if demo is not None else {})
+            bc = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates,
+                   "bc_final_weight": cfg.demo.bc_final_weight} if demo is not None else {})
             model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, policy_delay=delay, **bc, policy_kwargs={
                 **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True},
                 "clone_proposes": demo is not None and cfg.demo.clone_proposes}, **common)

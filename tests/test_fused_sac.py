@@ -158,7 +158,7 @@ def test_delayed_policy_updates_step_the_actor_and_temperature_on_every_nth_upda
 
 def test_demo_pretraining_warm_starts_the_actor_and_bc_anneals_online():
     """Before any env step, pretraining on the demo alone gives an actor that acts like the
-    demonstrator; online, the BC weight decays to zero over `bc_anneal_updates`."""
+    demonstrator; online, the BC weight decays over `bc_anneal_updates` to `bc_final_weight`."""
     demo = expert_demo()
     model = make(DummyVecEnv([TrackTarget]), replay_buffer_class=DemoMixReplayBuffer, learning_starts=8,
                  replay_buffer_kwargs={"demo": demo, "demo_ratio": 0.5}, bc_weight=2.5, bc_anneal_updates=40)
@@ -172,6 +172,10 @@ def test_demo_pretraining_warm_starts_the_actor_and_bc_anneals_online():
     assert model.current_bc_weight() == 2.5
     model.learn(40)  # 2 updates per step after 8 steps: 64 online updates
     assert model._online_updates == 64 and model.current_bc_weight() == 0.0
+    model.bc_final_weight = 0.5  # a floor: linear from bc_weight to it, then kept
+    assert model.current_bc_weight() == 0.5
+    model._online_updates = 20
+    assert model.current_bc_weight() == pytest.approx(1.5)
     with pytest.raises(TypeError, match="DemoMixReplayBuffer"):
         make(DummyVecEnv([TrackTarget])).pretrain(1)
 
