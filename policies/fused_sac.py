@@ -20,8 +20,8 @@ A warm start from demonstrations (with a `DemoMixReplayBuffer`): `pretrain` runs
 batches alone before the first env step, and the actor's loss adds behaviour cloning on the demo
 rows of every batch, weighted relative to the size of the actor's SAC loss (mean |alpha log pi - Q|,
 like TD3+BC's relative weight: one weight serves any reward scale, Q near 0 included), annealed
-linearly over `bc_anneal_updates` online updates to `bc_final_weight`, which it keeps (0: RL alone). The actor starts where the demonstrator
-acts, and RL is free to improve on it later. With a policy whose `clone_proposes`, `pretrain` also
+linearly over `bc_anneal_updates` online updates to `bc_final_weight`, which it keeps (0: RL
+alone). The actor starts where the demonstrator acts, and RL is free to improve on it later. With a policy whose `clone_proposes`, `pretrain` also
 freezes that warm-started actor as the clone, which then proposes actions for acting and for the
 critic's bootstrap targets (IBRL): the clone's action is taken wherever the critic values it
 higher. That trusts the critic; on the main job it did not stop the learner's swings (docs/rl.md).

@@ -40,7 +40,7 @@ PRETRAIN_KINDS=(episodes=8 failures.noisy=2 failures.early_stop=2 failures.wrong
 HELDOUT_KINDS=(episodes=11 failures.noisy=2 failures.early_stop=3 failures.wrong=3 failures.reversed=2 seed=1000 env.image_size=64)
 RETRACT=(rollout.post_success=retract rollout.post_success_steps=40)
 # The GRM pretraining recipe (docs/grm.md), one source for every script: 1,600 steps of 16 clips, a
-# quarter of finished episodes' query frames drawn after success. Each function trains RUN with SEED
+# quarter of finished episodes' query frames drawn after success. `pretrain` trains RUN with SEED
 # and any more settings (TRAIN_ARGS still win); grm-train resumes RUN, so a finished run is kept.
 GRM_RECIPE=(steps=1600 batch_size=16 sampler.post_success_share=0.25)
 # The two pretraining sets: the 40 Meta-World and the 8 robosuite tasks (the shipped
@@ -48,7 +48,7 @@ GRM_RECIPE=(steps=1600 batch_size=16 sampler.post_success_share=0.25)
 # 2026-12-04 as grm/pretrained/grm_mt40.pt; now the baseline it is compared with)
 MULTI_EMBODIMENT="[$OUT/data/pretrain-retract,$OUT/data/pretrain-robosuite]"
 META_WORLD_ONLY="[$OUT/data/pretrain-retract]"
-pretrain() {  # pretrain DATASETS SEED RUN [SETTINGS...]: the recipe on DATASETS (one of the two above)
+pretrain() {  # pretrain DATASETS SEED RUN [SETTINGS...]: the recipe on DATASETS (a list: the two above, or others)
   local datasets=$1 seed=$2 run=$3
   shift 3
   train datasets="$datasets" "${GRM_RECIPE[@]}" seed="$seed" out="$run" "$@"

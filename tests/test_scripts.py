@@ -49,7 +49,10 @@ def test_door_lock_adapt_steps_writes_one_table_per_setting(tiny_recipe):
     assert list(row) == ["drawer-close-v3"]  # EVAL_ARGS' --tasks won over the script's own
 
 
-@pytest.mark.parametrize("name, table", [("grm_ablations.sh", "grm_ablations.json"),
+@pytest.mark.parametrize("name, table", [
+                                         # three trainings and five evaluations (~46 s) for a table of past
+                                         # recipes: kept off the CI suite's 15 min (it ran 925-952 s with it)
+                                         pytest.param("grm_ablations.sh", "grm_ablations.json", marks=pytest.mark.slow),
                                          # a measured, not shipped recipe (~32 s): kept off the CI suite's 15 min
                                          pytest.param("grm_capped_labels.sh", "grm_heldout_capped_labels.json",
                                                       marks=pytest.mark.slow),
@@ -62,6 +65,7 @@ def test_experiment_scripts_write_their_tables(tiny_recipe, name, table):
     assert json.loads((tiny_recipe / "benchmarks" / "results" / table).read_text())
 
 
+@pytest.mark.slow  # ~29 s of a measured, not shipped trunk (tests/test_efficientnet_trunk.py trains it): the CI suite's 15 min
 def test_pretrained_trunk_experiment_trains_the_trunk_and_merges_its_halves(tiny_recipe):
     run_script("grm_pretrained_trunk.sh", tiny_recipe, NPROC="1", MASTER_PORT="29541", TASKS_A="drawer-close-v3",
                TASKS_B="window-close-v3", EVAL_ARGS="--adapt-steps 2 --perspectives fused")
