@@ -10,6 +10,10 @@ seen at once), `set_exploration_std` narrows its noise to the neighbourhood of t
 means something from the first online step. The filter trusts the critic: where it
 overestimates (saturated actions it never saw), it switches BC off exactly there, so
 `q_filter=False` keeps the BC term on every demo state (as TD3+BC does).
+
+The SAC underneath is `FusedSAC` (ensemble critics, one fused update), so a policy with
+`clone_proposes` can also keep the finished clone beside the actor (`freeze_clone`, IBRL):
+the clone's action is taken, and bootstrapped from, wherever the critic values it higher.
 """
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ import math
 
 import numpy as np
 import torch
-from stable_baselines3 import SAC
+
+from policies.fused_sac import FusedSAC
 
 
 class _HeldOptimizer:
@@ -31,15 +36,15 @@ class _HeldOptimizer:
         pass
 
 
-class DemoRegularizedSAC(SAC):
+class DemoRegularizedSAC(FusedSAC):
     def __init__(self, *args, demo: dict[str, np.ndarray] | None = None, bc_weight: float = 1.0,
                  bc_batch_size: int = 256, q_filter: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # FusedSAC's own BC term (on demo rows of a demo-mix buffer) stays off
         if demo is None or len(demo.get("actions", ())) == 0:
             raise ValueError("DemoRegularizedSAC needs demo transitions (obs, actions)")
         self.demo_obs = torch.as_tensor(demo["obs"], dtype=torch.float32, device=self.device)
         self.demo_actions = torch.as_tensor(demo["actions"], dtype=torch.float32, device=self.device)
-        self.bc_weight, self.bc_batch_size, self.q_filter = bc_weight, bc_batch_size, q_filter
+        self.demo_bc_weight, self.bc_batch_size, self.q_filter = bc_weight, bc_batch_size, q_filter
 
     def _excluded_save_params(self) -> list[str]:
         return super()._excluded_save_params() + ["demo_obs", "demo_actions"]
@@ -60,15 +65,15 @@ class DemoRegularizedSAC(SAC):
                 q_demo = torch.min(torch.cat(self.critic(obs, act), 1), 1).values
                 q_pi = torch.min(torch.cat(self.critic(obs, pi.detach()), 1), 1).values
             err = err * (q_demo >= q_pi).float()
-        loss = self.bc_weight * err.mean()
+        loss = self.demo_bc_weight * err.mean()
         self.actor.optimizer.zero_grad()
         loss.backward()
         self.actor.optimizer.step()
         return loss.item()
 
-    def train(self, gradient_steps: int, batch_size: int = 64) -> None:
-        super().train(gradient_steps, batch_size)
-        if self.bc_weight > 0:
+    def update(self, gradient_steps: int, batch_size: int, demo_only: bool = False) -> None:
+        super().update(gradient_steps, batch_size, demo_only)
+        if self.demo_bc_weight > 0:
             losses = [self._bc_step() for _ in range(gradient_steps)]
             self.logger.record("train/bc_loss", float(np.mean(losses)))
 
@@ -89,8 +94,8 @@ class DemoRegularizedSAC(SAC):
     def fit_critic(self, steps: int, batch_size: int) -> None:
         """SAC updates of critics and temperature on the replay buffer, the actor held still."""
         actor_optimizer, self.actor.optimizer = self.actor.optimizer, _HeldOptimizer()
-        bc_weight, self.bc_weight = self.bc_weight, 0.0
+        bc_weight, self.demo_bc_weight = self.demo_bc_weight, 0.0
         try:
-            SAC.train(self, steps, batch_size)
+            self.update(steps, batch_size)
         finally:
-            self.actor.optimizer, self.bc_weight = actor_optimizer, bc_weight
+            self.actor.optimizer, self.demo_bc_weight = actor_optimizer, bc_weight

@@ -270,6 +270,11 @@ class FusedSAC(SAC):
         if not hasattr(self, "_logger"):  # before `learn` sets up its logger: these records go nowhere
             self._logger = Logger(None, [])
         self.update(updates, batch_size or self.batch_size, demo_only=True)
+        self.freeze_clone()
+
+    def freeze_clone(self) -> None:
+        """With a policy whose `clone_proposes`: the actor as it is now becomes the frozen clone,
+        which proposes actions from here on (nothing without one)."""
         if self.policy.clone is not None:
             self.policy.clone.load_state_dict(self.actor.state_dict())
             self.policy.clone_set.fill_(True)

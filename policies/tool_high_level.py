@@ -1,7 +1,8 @@
 """The high level of the tweezer hierarchy: SAC on the pick task, its replay buffer seeded with
 the privileged heuristic's episodes (which read simulator state the learned policy may not),
 its actor first cloned from them and then kept near them by a Q-filtered BC term
-(`DemoRegularizedSAC`). Seeding alone is not enough: with a sparse lift reward, 6000 steps of
+(`DemoRegularizedSAC`), optionally with the frozen clone proposing actions beside the actor
+(`clone_proposes`, IBRL). Seeding alone is not enough: with a sparse lift reward, 6000 steps of
 plain SAC on a seeded buffer picked nothing (0.00 on every split).
 
 The learned policy sees only the pick task's observation: proprioception, tool tips, the
@@ -74,7 +75,8 @@ class HighLevelConfig:
     initial_std: float = setting(gt=0)
     bc_weight: float = setting(ge=0)
     q_filter: bool = setting()  # BC only where the critic prefers the demo's action; false: everywhere
-    critic_layer_norm: bool = setting()  # LayerNorm critics (policies/layer_norm_sac.py)
+    clone_proposes: bool = setting(absent=False)  # the finished clone, frozen, proposes actions the critic may pick (IBRL)
+    critic_layer_norm: bool = setting()  # LayerNorm critics (RLPD)
     affordance: Optional[str] = setting()
     low_level: Optional[str] = setting()  # tool-train-low's model.zip; None = the P controller
     flat: bool = setting()  # the flat baseline: arm + finger targets directly, no low level
@@ -91,8 +93,9 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     """Heuristic episodes -> replay buffer and BC clone; `dagger_rounds` of the clone's own
     episodes labelled by the heuristic (into the buffer and the BC set: the clone learns to
     recover from its own mistakes) -> bc_model.zip; critics fitted; SAC with the Q-filtered
-    BC term -> model.zip if SAC's actor does better than the clone on `select_episodes`
-    validation episodes, else model.zip is the clone (train.json says which).
+    BC term (and, with `clone_proposes`, the frozen clone proposing actions) -> sac_model.zip;
+    model.zip is that if it does better than the clone on `select_episodes` validation
+    episodes, else the clone (train.json says which).
     A finished model.zip is returned as is."""
     from stable_baselines3.common.logger import configure
 
@@ -109,13 +112,11 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     expert = FlatPickHeuristic(env, privileged) if cfg.flat else PickHeuristic(env, privileged)
     demos, heuristic_rate = _heuristic_demos(out / "demos.npz", env, expert, cfg.seed_episodes, 50_000 + cfg.seed,
                                              cfg.demonstrator)
-    from policies.layer_norm_sac import LayerNormSACPolicy
-
     model = DemoRegularizedSAC(
-        LayerNormSACPolicy if cfg.critic_layer_norm else "MlpPolicy", env, demo=demos, bc_weight=cfg.bc_weight,
-        q_filter=cfg.q_filter, learning_rate=cfg.learning_rate,
+        "MlpPolicy", env, demo=demos, bc_weight=cfg.bc_weight, q_filter=cfg.q_filter, learning_rate=cfg.learning_rate,
         ent_coef=cfg.ent_coef, batch_size=cfg.batch_size, gamma=cfg.gamma, learning_starts=0, seed=cfg.seed,
-        device="cpu", policy_kwargs={"net_arch": list(cfg.net_arch), **normalizer_kwargs(demos["obs"])})
+        device="cpu", policy_kwargs={"net_arch": list(cfg.net_arch), "critic_layer_norm": cfg.critic_layer_norm,
+                                     "clone_proposes": cfg.clone_proposes, **normalizer_kwargs(demos["obs"])})
     add_transitions(model.replay_buffer, demos)
     model.set_logger(configure(str(out / "tb"), ["tensorboard"]))
     log = {"heuristic_success": heuristic_rate, "heuristic_transitions": len(demos["actions"]),
@@ -136,8 +137,10 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     model.set_exploration_std(cfg.initial_std)
     save_policy_file(model, out / "bc_model.zip")
     clone_rate = _validate(env, model, cfg.select_episodes)
+    model.freeze_clone()  # with clone_proposes: the clone proposes actions from the critic's fit on
     model.fit_critic(cfg.critic_steps, cfg.batch_size)
     model.learn(cfg.steps, progress_bar=cfg.progress, reset_num_timesteps=False)
+    save_policy_file(model, out / "sac_model.zip")
     log.update(bc_error_after_sac=model.clone(0),  # how far SAC moved the actor from the demos
                env_steps=model.replay_buffer.size(), sac_steps=cfg.steps,
                labelled_states=len(model.demo_actions))
@@ -148,7 +151,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         atomic_write(ckpt, lambda tmp: shutil.copyfile(out / "bc_model.zip", tmp))
     else:
         log["selected"] = "sac"
-        save_policy_file(model, ckpt)
+        atomic_write(ckpt, lambda tmp: shutil.copyfile(out / "sac_model.zip", tmp))
     env.close()
     write_text(out / "train.json", json.dumps(log, indent=2))
     return ckpt

@@ -18,10 +18,12 @@ SPLITS = {
     "held_out_shapes": [ObjectDistribution(("capsule", "ellipsoid", "sphere"), (0.010, 0.022))],
 }
 # name -> (flat task?, model file in the run folder, or which heuristic: "privileged" reads the
-# simulator, "perceived" is the demonstrator the learners are seeded from)
+# simulator, "perceived" is the demonstrator the learners are seeded from); tool-train-high writes
+# bc_model.zip (the clone), sac_model.zip (after online SAC) and model.zip (the better on validation)
 POLICIES = {"privileged": (False, "privileged"), "heuristic": (False, "perceived"),
             "hierarchical": (False, "model.zip"), "hierarchical_bc": (False, "bc_model.zip"),
-            "flat": (True, "model.zip"), "flat_bc": (True, "bc_model.zip")}
+            "hierarchical_sac": (False, "sac_model.zip"),
+            "flat": (True, "model.zip"), "flat_bc": (True, "bc_model.zip"), "flat_sac": (True, "sac_model.zip")}
 
 
 def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str = "runs/tool-flat"):

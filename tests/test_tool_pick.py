@@ -121,15 +121,21 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     # model.zip: SAC's actor where it did better on the validation episodes, else the clone
     val = log["validation_success"]
     assert log["selected"] == ("clone" if val["sac"] <= val["clone"] else "sac")
-    if log["selected"] == "clone":
-        assert ckpt.read_bytes() == (tmp_path / "high" / "bc_model.zip").read_bytes()
+    kept = {"clone": "bc_model.zip", "sac": "sac_model.zip"}[log["selected"]]
+    assert ckpt.read_bytes() == (tmp_path / "high" / kept).read_bytes()
     demos = tmp_path / "high" / "demos.npz"
     stamp = demos.stat().st_mtime_ns
     (tmp_path / "high" / "model.zip").unlink()  # an interrupted run: the heuristic's episodes are kept
     train_high_level(compose("tool_high", HighLevelConfig, [
         f"out={tmp_path / 'high'}", "steps=10", "seed=1", "seed_episodes=1", "bc_steps=5", "dagger_rounds=0",
-        "critic_steps=1", f"affordance={tmp_path / 'aff.pt'}", "batch_size=16", "net_arch=[16,16]", "progress=false"]))
+        "critic_steps=1", "clone_proposes=true", f"affordance={tmp_path / 'aff.pt'}", "batch_size=16",
+        "net_arch=[16,16]", "progress=false"]))
     assert demos.stat().st_mtime_ns == stamp and (tmp_path / "high" / "model.zip").is_file()
+    from policies.policy_file import load_policy_file
+
+    # clone_proposes: SAC's policy file carries the frozen clone, which proposes actions; the clone's file does not
+    assert load_policy_file(tmp_path / "high" / "sac_model.zip", for_acting=True).policy.proposer is not None
+    assert load_policy_file(tmp_path / "high" / "bc_model.zip", for_acting=True).policy.proposer is None
 
 
 def test_flat_baseline_drives_the_fingers_itself_and_its_heuristic_picks():
