@@ -55,7 +55,7 @@ class DemoRegularizedSAC(FusedSAC):
         self.demo_actions = torch.cat([self.demo_actions,
                                        torch.as_tensor(actions, dtype=torch.float32, device=self.device)])
 
-    def _bc_step(self, q_filter: bool | None = None) -> float:
+    def _bc_step(self, q_filter: bool | None = None, weight: float | None = None) -> float:
         idx = torch.randint(0, len(self.demo_actions), (self.bc_batch_size,), device=self.device)
         obs, act = self.demo_obs[idx], self.demo_actions[idx]
         pi = self.actor(obs, deterministic=True)
@@ -65,7 +65,7 @@ class DemoRegularizedSAC(FusedSAC):
                 q_demo = torch.min(torch.cat(self.critic(obs, act), 1), 1).values
                 q_pi = torch.min(torch.cat(self.critic(obs, pi.detach()), 1), 1).values
             err = err * (q_demo >= q_pi).float()
-        loss = self.demo_bc_weight * err.mean()
+        loss = (self.demo_bc_weight if weight is None else weight) * err.mean()
         self.actor.optimizer.zero_grad()
         loss.backward()
         self.actor.optimizer.step()
@@ -78,18 +78,22 @@ class DemoRegularizedSAC(FusedSAC):
             self.logger.record("train/bc_loss", float(np.mean(losses)))
 
     def clone(self, steps: int) -> float:
-        """Plain BC of the deterministic actor on all demos; returns the final squared error."""
+        """Plain BC of the deterministic actor on all demos (unit weight: the clone does not
+        depend on the online BC term's weight, 0 included); returns the final squared error."""
         self.policy.set_training_mode(True)
         for _ in range(steps):
-            self._bc_step(q_filter=False)
+            self._bc_step(q_filter=False, weight=1.0)
         with torch.no_grad():
             return float(((self.actor(self.demo_obs, deterministic=True) - self.demo_actions) ** 2).sum(-1).mean())
 
-    def set_exploration_std(self, std: float) -> None:
-        """The actor's Gaussian std (before tanh) set to `std` everywhere; SAC tunes it from there."""
+    def set_exploration_std(self, std: float, hold: bool = False) -> None:
+        """The actor's Gaussian std (before tanh) set to `std` everywhere; SAC tunes it from there,
+        or with `hold` it stays there (fixed exploration noise, as TD3 and IBRL use: a task whose
+        success hangs on millimetres fails under noise SAC's entropy target would ask for)."""
         with torch.no_grad():
             self.actor.log_std.weight.zero_()
             self.actor.log_std.bias.fill_(math.log(std))
+        self.actor.log_std.requires_grad_(not hold)
 
     def fit_critic(self, steps: int, batch_size: int) -> None:
         """SAC updates of critics and temperature on the replay buffer, the actor held still."""

@@ -73,6 +73,7 @@ class HighLevelConfig:
     critic_steps: int = setting(ge=0)
     select_episodes: int = setting(ge=0)  # validation episodes: model.zip is SAC's actor where it did better, else the clone
     initial_std: float = setting(gt=0)
+    hold_std: bool = setting(absent=False)  # the exploration std stays at initial_std (TD3/IBRL-style) instead of SAC tuning it
     bc_weight: float = setting(ge=0)
     q_filter: bool = setting()  # BC only where the critic prefers the demo's action; false: everywhere
     clone_proposes: bool = setting(absent=False)  # the finished clone, frozen, proposes actions the critic may pick (IBRL)
@@ -134,7 +135,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         model.add_demos(visited["obs"], np.asarray(labels, dtype=np.float32))
         log["clone_success"].append(rate)
         log["bc_error"].append(model.clone(cfg.dagger_bc_steps))
-    model.set_exploration_std(cfg.initial_std)
+    model.set_exploration_std(cfg.initial_std, hold=cfg.hold_std)
     save_policy_file(model, out / "bc_model.zip")
     clone_rate = _validate(env, model, cfg.select_episodes)
     model.freeze_clone()  # with clone_proposes: the clone proposes actions from the critic's fit on

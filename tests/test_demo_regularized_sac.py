@@ -38,9 +38,9 @@ def _model(demo, **kw):
                               policy_kwargs={"net_arch": [32, 32], **normalizer_kwargs(demo["obs"])}, **kw)
 
 
-def test_clone_fits_demos_given_in_large_units():
+def test_clone_fits_demos_given_in_large_units_whatever_the_online_bc_weight():
     demo = _demo()
-    model = _model(demo)
+    model = _model(demo, bc_weight=0.0)  # no BC term online; the clone still fits
     before = model.clone(0)
     after = model.clone(1500)
     assert after < 0.01 < before
@@ -91,3 +91,23 @@ def test_normalizer_standardizes_and_refuses_mismatched_statistics():
     assert kw["features_extractor_kwargs"]["std"] == [1.0, 1e-3]  # a constant input is not divided by 0
     with pytest.raises(ValueError, match="observation has 2"):
         FixedNormalizer(space, mean=[0.0], std=[1.0])
+
+
+def test_held_exploration_std_stays_while_the_actor_learns():
+    """hold: SAC updates move the actor's mean, not its std; unheld, the same updates move the std."""
+    from stable_baselines3.common.logger import configure
+
+    stds = []
+    for hold in (True, False):
+        demo = _demo()
+        model = _model(demo)
+        add_transitions(model.replay_buffer, demo)
+        model.set_logger(configure(None, []))
+        model.set_exploration_std(0.05, hold=hold)
+        mean_before = model.actor(torch.tensor([[10.0]]), deterministic=True).detach().clone()
+        model.update(30, 32)
+        mean, log_std, _ = model.actor.get_action_dist_params(torch.tensor([[10.0], [-70.0]]))
+        assert not torch.equal(mean_before, model.actor(torch.tensor([[10.0]]), deterministic=True))
+        stds.append(log_std.exp().detach().numpy())
+    np.testing.assert_allclose(stds[0], 0.05, rtol=1e-5)
+    assert np.abs(stds[1] - 0.05).max() > 1e-4
