@@ -7,10 +7,12 @@ Splits: `train` (boxes and cylinders, 1.0-2.2 cm wide), `held_out_sizes` (the sa
 Each episode draws one object (size, aspect, yaw, a +-2 cm offset) from the split's seeded
 stream. Policies: `privileged` (PickHeuristic reading the true object pose and size),
 `heuristic` (the same heuristic on what the robot perceives: the demonstrator the learned levels
-are seeded and labelled by), `hierarchical` (tool-train-high's SAC high
-level over the low level, fed the affordance encoder's estimate), `flat` (tool-train-high
-flat=true: one SAC policy on arm + finger targets, same observation, demos and budget), and
-`hierarchical_bc` / `flat_bc` (their behaviour clones before any SAC update). Bins are the
+are seeded and labelled by), `hierarchical` (tool-train-high's high level over the low level,
+fed the affordance encoder's estimate: SAC's or the clone, whichever did better on validation),
+`flat` (tool-train-high flat=true: one policy on arm + finger targets, same observation, demos
+and budget), `hierarchical_bc` / `flat_bc` (their behaviour clones before any SAC update) and
+`hierarchical_sac` / `flat_sac` (after online SAC). `--noise STD`: the learned policies act
+with exploration noise, as in training. Bins are the
 object's extent across the tips. Writes benchmarks/results/tool_pick.json (one entry per policy;
 entries of policies not rerun are kept) and tool_pick.png (success by size bin).
 """
@@ -58,6 +60,8 @@ def main() -> None:
     ap.add_argument("--flat", default="runs/tool-flat", help="tool-train-high flat=true's run folder")
     ap.add_argument("--low", default=None, help="tool-train-low's model.zip (default: the P controller)")
     ap.add_argument("--affordance", default="runs/tool-affordance/affordance.pt")
+    ap.add_argument("--noise", type=float, default=None, metavar="STD",
+                    help="learned policies act with Gaussian noise of this std (before tanh), as in training")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     from policies.tool_high_level import load_affordance
@@ -72,8 +76,8 @@ def main() -> None:
         raise SystemExit(f"--affordance/--low: {e}")
     for name in args.policies:
         try:
-            flat, make_policy = load_pick_policy(name, args.high, args.flat)
-        except FileNotFoundError as e:
+            flat, make_policy = load_pick_policy(name, args.high, args.flat, args.noise)
+        except (FileNotFoundError, ValueError) as e:
             raise SystemExit(str(e))
         table = {}
         for i, (split, dists) in enumerate(SPLITS.items()):
@@ -83,7 +87,8 @@ def main() -> None:
             print(f"{name:<13} {split:<16} success {table[split]['success']:.2f}  " +
                   "  ".join(f"{b}: {v['success']:.2f} (n={v['n']})" for b, v in table[split]["bins"].items()),
                   flush=True)
-        table["source"] = {"run": args.flat if flat else args.high, "low": args.low or "P controller"}
+        table["source"] = {"run": args.flat if flat else args.high, "low": args.low or "P controller",
+                           **({"noise_std": args.noise} if args.noise is not None else {})}
         result["policies"][name] = table
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

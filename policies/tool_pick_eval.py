@@ -26,12 +26,17 @@ POLICIES = {"privileged": (False, "privileged"), "heuristic": (False, "perceived
             "flat": (True, "model.zip"), "flat_bc": (True, "bc_model.zip"), "flat_sac": (True, "sac_model.zip")}
 
 
-def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str = "runs/tool-flat"):
-    """(flat?, make_policy) for a policy name: make_policy(env) -> obs -> action."""
+def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str = "runs/tool-flat",
+                     noise_std: float | None = None):
+    """(flat?, make_policy) for a policy name: make_policy(env) -> obs -> action. `noise_std`: a
+    learned policy acts with Gaussian noise of this std (before tanh) on its actor's actions, as
+    in training (how much exploration noise the task tolerates)."""
     if name not in POLICIES:
         raise ValueError(f"unknown pick policy {name!r}; choose from {', '.join(POLICIES)}")
     flat, file = POLICIES[name]
     if not file.endswith(".zip"):
+        if noise_std is not None:
+            raise ValueError(f"{name}: exploration noise applies to learned policies only")
         return flat, lambda env: PickHeuristic(env, privileged=file == "privileged")
     from policies.policy_file import load_policy_file
 
@@ -46,7 +51,15 @@ def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str 
     if model.observation_space.shape != expected:
         raise ValueError(f"{name}: {path} was trained on a {model.observation_space.shape[0]}-d observation, the pick "
                          f"task now gives {expected[0]} (an earlier version of the task); retrain it: {retrain}")
-    return flat, lambda env: (lambda o: model.predict(o, deterministic=True)[0])
+    if noise_std is not None:
+        import math
+
+        import torch
+
+        with torch.no_grad():
+            model.actor.log_std.weight.zero_()
+            model.actor.log_std.bias.fill_(math.log(noise_std))
+    return flat, lambda env: (lambda o: model.predict(o, deterministic=noise_std is None)[0])
 
 
 def run_pick_episode(env: TweezerPickEnv, make_policy, seed: int) -> dict:

@@ -193,6 +193,18 @@ def test_unknown_pick_policy_or_missing_model_is_refused(tmp_path):
     with pytest.raises(ValueError, match="23-d observation.*now gives 11.*retrain"):
         load_pick_policy("hierarchical", high_dir=str(tmp_path))
 
+    class Task(OldTask):
+        observation_space = gym.spaces.Box(-1, 1, (11,), np.float32)
+
+    save_policy_file(SAC("MlpPolicy", Task(), policy_kwargs={"net_arch": [8]}, device="cpu"), tmp_path / "bc_model.zip")
+    obs = np.zeros(11, np.float32)
+    act = load_pick_policy("hierarchical_bc", high_dir=str(tmp_path))[1](None)
+    assert np.array_equal(act(obs), act(obs))
+    act = load_pick_policy("hierarchical_bc", high_dir=str(tmp_path), noise_std=0.5)[1](None)  # acting as in training
+    assert not np.array_equal(act(obs), act(obs))
+    with pytest.raises(ValueError, match="learned policies only"):
+        load_pick_policy("heuristic", noise_std=0.1)
+
 
 def test_object_distributions_draw_only_objects_the_tool_can_straddle():
     """A 2.6 cm box turned corner-on spans over 3.8 cm along the tips, past the open tool's reach:
