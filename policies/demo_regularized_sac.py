@@ -1,9 +1,11 @@
 """SAC kept near a reference controller's demonstrations by a Q-filtered behaviour-cloning term.
 
-After every SAC gradient step the actor also takes a step on BC loss over a demo batch, but
-only on demo states where the critic rates the demo action above the actor's own (the Q filter
-of Nair et al. 2018, "Overcoming exploration in RL with demonstrations"): the actor imitates
-where the demonstrator is better and is free to improve elsewhere. Before online learning:
+In every SAC update the actor's loss adds BC on a batch of labelled states, but only on those
+where the critic rates the demonstrator's action above the actor's own (the Q filter of Nair et
+al. 2018, "Overcoming exploration in RL with demonstrations"): the actor imitates where the
+demonstrator is better and is free to improve elsewhere. The term is weighted relative to the
+critic's |Q| there (TD3+BC's normalization) inside the one actor step: as a separate optimizer
+step it weighed nothing, since Adam's step has the same size whatever the loss's scale. Before online learning:
 `clone` fits the actor to the demos (a policy that already succeeds, so sparse rewards are
 seen at once), `set_exploration_std` narrows its noise to the neighbourhood of the clone, and
 `fit_critic` trains the critics on the seeded buffer with the actor held still, so the Q filter
@@ -55,34 +57,41 @@ class DemoRegularizedSAC(FusedSAC):
         self.demo_actions = torch.cat([self.demo_actions,
                                        torch.as_tensor(actions, dtype=torch.float32, device=self.device)])
 
-    def _bc_step(self, q_filter: bool | None = None, weight: float | None = None) -> float:
+    def _demo_bc(self, q_filter: bool, scaled: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean squared error of the deterministic actor on a batch of labelled states (0 on the
+        states where the Q filter prefers the actor's action), and the critic's mean |Q| of the
+        actor's actions there (the term's scale; 1 when not `scaled`)."""
         idx = torch.randint(0, len(self.demo_actions), (self.bc_batch_size,), device=self.device)
         obs, act = self.demo_obs[idx], self.demo_actions[idx]
         pi = self.actor(obs, deterministic=True)
         err = ((pi - act) ** 2).sum(-1)
-        if self.q_filter if q_filter is None else q_filter:
+        scale = torch.ones(())
+        if q_filter or scaled:
             with torch.no_grad():
-                q_demo = torch.min(torch.cat(self.critic(obs, act), 1), 1).values
-                q_pi = torch.min(torch.cat(self.critic(obs, pi.detach()), 1), 1).values
-            err = err * (q_demo >= q_pi).float()
-        loss = (self.demo_bc_weight if weight is None else weight) * err.mean()
-        self.actor.optimizer.zero_grad()
-        loss.backward()
-        self.actor.optimizer.step()
-        return loss.item()
+                q_pi = self.critic.q_values(obs, pi.detach()).min(0).values
+                scale = q_pi.abs().mean() if scaled else scale
+                if q_filter:
+                    err = err * (self.critic.q_values(obs, act).min(0).values >= q_pi).float()
+        return err.mean(), scale
 
-    def update(self, gradient_steps: int, batch_size: int, demo_only: bool = False) -> None:
-        super().update(gradient_steps, batch_size, demo_only)
+    def _losses(self, *args, **kwargs):
+        """FusedSAC's losses, the actor's plus `bc_weight` x mean |Q| x the (Q-filtered) BC error
+        on labelled states: one weight for any reward scale, as TD3+BC's."""
+        loss, critic_loss, actor_loss, bc_loss, log_prob = super()._losses(*args, **kwargs)
         if self.demo_bc_weight > 0:
-            losses = [self._bc_step() for _ in range(gradient_steps)]
-            self.logger.record("train/bc_loss", float(np.mean(losses)))
+            err, scale = self._demo_bc(self.q_filter)
+            loss, bc_loss = loss + self.demo_bc_weight * scale * err, err.detach()
+        return loss, critic_loss, actor_loss, bc_loss, log_prob
 
     def clone(self, steps: int) -> float:
-        """Plain BC of the deterministic actor on all demos (unit weight: the clone does not
-        depend on the online BC term's weight, 0 included); returns the final squared error."""
+        """Plain BC of the deterministic actor on all labelled states (whatever the online BC
+        term's weight, 0 included); returns the final squared error."""
         self.policy.set_training_mode(True)
         for _ in range(steps):
-            self._bc_step(q_filter=False, weight=1.0)
+            err, _ = self._demo_bc(q_filter=False, scaled=False)
+            self.actor.optimizer.zero_grad()
+            err.backward()
+            self.actor.optimizer.step()
         with torch.no_grad():
             return float(((self.actor(self.demo_obs, deterministic=True) - self.demo_actions) ** 2).sum(-1).mean())
 

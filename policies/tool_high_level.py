@@ -78,6 +78,7 @@ class HighLevelConfig:
     q_filter: bool = setting()  # BC only where the critic prefers the demo's action; false: everywhere
     clone_proposes: bool = setting(absent=False)  # the finished clone, frozen, proposes actions the critic may pick (IBRL)
     critic_layer_norm: bool = setting()  # LayerNorm critics (RLPD)
+    n_critics: int = setting(ge=1, absent=2)  # the ensemble the critic's min is taken over
     affordance: Optional[str] = setting()
     low_level: Optional[str] = setting()  # tool-train-low's model.zip; None = the P controller
     flat: bool = setting()  # the flat baseline: arm + finger targets directly, no low level
@@ -117,6 +118,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         "MlpPolicy", env, demo=demos, bc_weight=cfg.bc_weight, q_filter=cfg.q_filter, learning_rate=cfg.learning_rate,
         ent_coef=cfg.ent_coef, batch_size=cfg.batch_size, gamma=cfg.gamma, learning_starts=0, seed=cfg.seed,
         device="cpu", policy_kwargs={"net_arch": list(cfg.net_arch), "critic_layer_norm": cfg.critic_layer_norm,
+                                     "n_critics": cfg.n_critics,
                                      "clone_proposes": cfg.clone_proposes, **normalizer_kwargs(demos["obs"])})
     add_transitions(model.replay_buffer, demos)
     model.set_logger(configure(str(out / "tb"), ["tensorboard"]))

@@ -68,19 +68,24 @@ def test_fit_critic_changes_the_critic_not_the_actor_and_sets_exploration():
 
 def test_q_filter_drops_bc_where_the_critic_prefers_the_actor(monkeypatch):
     model = _model(_demo())
-    monkeypatch.setattr(model, "critic", lambda obs, act: (-((act + 2.0) ** 2),) * 2)  # prefers a = -1 everywhere
+
+    class PrefersMinusOne:  # Q(s, a) = -(a + 2)^2 for both critics: a = -1 is the best action in range
+        @staticmethod
+        def q_values(obs, act):
+            return (-((act + 2.0) ** 2)).T.expand(2, -1)
+
+    monkeypatch.setattr(model, "critic", PrefersMinusOne())
     with torch.no_grad():
         pi = model.actor(model.demo_obs, deterministic=True)
     demo_better = (model.demo_actions - (-2.0)).abs() < (pi - (-2.0)).abs()
     model.bc_batch_size = len(model.demo_actions)
     monkeypatch.setattr(torch, "randint", lambda lo, hi, size, device=None: torch.arange(hi))
-    loss = model._bc_step(q_filter=True)
+    err, scale = model._demo_bc(q_filter=True)
     expected = float((((pi - model.demo_actions) ** 2).sum(-1) * demo_better[:, 0].float()).mean())
-    assert loss == pytest.approx(expected, rel=1e-4)
-    unfiltered = _model(_demo(), q_filter=False)  # the same fresh actor: BC on every demo state
-    unfiltered.bc_batch_size = len(unfiltered.demo_actions)
-    plain = float(((pi - unfiltered.demo_actions) ** 2).sum(-1).mean())
-    assert unfiltered._bc_step() == pytest.approx(plain, rel=1e-4) and plain > expected
+    assert float(err) == pytest.approx(expected, rel=1e-4)
+    assert float(scale) == pytest.approx(float(((pi + 2.0) ** 2).mean()), rel=1e-4)  # mean |Q| of the actor's actions
+    plain = float(((pi - model.demo_actions) ** 2).sum(-1).mean())  # unfiltered: BC on every labelled state
+    assert float(model._demo_bc(q_filter=False)[0]) == pytest.approx(plain, rel=1e-4) and plain > expected
 
 
 def test_normalizer_standardizes_and_refuses_mismatched_statistics():
@@ -111,3 +116,19 @@ def test_held_exploration_std_stays_while_the_actor_learns():
         stds.append(log_std.exp().detach().numpy())
     np.testing.assert_allclose(stds[0], 0.05, rtol=1e-5)
     assert np.abs(stds[1] - 0.05).max() > 1e-4
+
+
+def test_bc_term_in_the_actor_loss_holds_the_actor_at_the_demos():
+    """The same SAC updates from the same clone drift further from the demos without the BC term."""
+    from stable_baselines3.common.logger import configure
+
+    errors = {}
+    for weight in (0.0, 10.0):
+        demo = _demo()
+        model = _model(demo, bc_weight=weight, q_filter=False)
+        add_transitions(model.replay_buffer, demo)
+        model.set_logger(configure(None, []))
+        model.clone(300)
+        model.update(150, 32)
+        errors[weight] = model.clone(0)
+    assert errors[10.0] < 0.5 * errors[0.0]
