@@ -27,6 +27,13 @@ import torch
 from policies.fused_sac import FusedSAC
 
 
+def set_actor_std(actor, std: float) -> None:
+    """An SB3 SAC actor's Gaussian std (before tanh) set to `std` for every state."""
+    with torch.no_grad():
+        actor.log_std.weight.zero_()
+        actor.log_std.bias.fill_(math.log(std))
+
+
 class _HeldOptimizer:
     """Stands in for the actor's optimizer while only the critics may learn."""
     param_groups: list = []
@@ -99,9 +106,7 @@ class DemoRegularizedSAC(FusedSAC):
         """The actor's Gaussian std (before tanh) set to `std` everywhere; SAC tunes it from there,
         or with `hold` it stays there (fixed exploration noise, as TD3 and IBRL use: a task whose
         success hangs on millimetres fails under noise SAC's entropy target would ask for)."""
-        with torch.no_grad():
-            self.actor.log_std.weight.zero_()
-            self.actor.log_std.bias.fill_(math.log(std))
+        set_actor_std(self.actor, std)
         self.actor.log_std.requires_grad_(not hold)
 
     def fit_critic(self, steps: int, batch_size: int) -> None:

@@ -1,9 +1,10 @@
 """The high level of the tweezer hierarchy: SAC on the pick task, its replay buffer seeded with
 the privileged heuristic's episodes (which read simulator state the learned policy may not),
-its actor first cloned from them and then kept near them by a Q-filtered BC term
-(`DemoRegularizedSAC`), optionally with the frozen clone proposing actions beside the actor
-(`clone_proposes`, IBRL). Seeding alone is not enough: with a sparse lift reward, 6000 steps of
-plain SAC on a seeded buffer picked nothing (0.00 on every split).
+its actor first cloned from them and then kept near them by a BC term in its loss
+(`DemoRegularizedSAC`), with the frozen clone proposing actions beside the actor
+(`clone_proposes`, IBRL). Online SAC has not yet beaten the clone (docs/tweezers.md).
+Seeding alone is not enough: with a sparse lift reward, 6000 steps of plain SAC on a seeded
+buffer picked nothing (0.00 on every split).
 
 The learned policy sees only the pick task's observation: proprioception, tool tips, the
 object's centre/top from the depth clouds, the affordance encoder's estimate, and the tips
@@ -94,8 +95,8 @@ class HighLevelConfig:
 def train_high_level(cfg: HighLevelConfig) -> Path:
     """Heuristic episodes -> replay buffer and BC clone; `dagger_rounds` of the clone's own
     episodes labelled by the heuristic (into the buffer and the BC set: the clone learns to
-    recover from its own mistakes) -> bc_model.zip; critics fitted; SAC with the Q-filtered
-    BC term (and, with `clone_proposes`, the frozen clone proposing actions) -> sac_model.zip;
+    recover from its own mistakes) -> bc_model.zip; critics fitted; SAC with the BC term
+    (and, with `clone_proposes`, the frozen clone proposing actions) -> sac_model.zip;
     model.zip is that if it does better than the clone on `select_episodes` validation
     episodes, else the clone (train.json says which).
     A finished model.zip is returned as is."""

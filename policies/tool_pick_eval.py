@@ -52,13 +52,9 @@ def load_pick_policy(name: str, high_dir: str = "runs/tool-high", flat_dir: str 
         raise ValueError(f"{name}: {path} was trained on a {model.observation_space.shape[0]}-d observation, the pick "
                          f"task now gives {expected[0]} (an earlier version of the task); retrain it: {retrain}")
     if noise_std is not None:
-        import math
+        from policies.demo_regularized_sac import set_actor_std
 
-        import torch
-
-        with torch.no_grad():
-            model.actor.log_std.weight.zero_()
-            model.actor.log_std.bias.fill_(math.log(noise_std))
+        set_actor_std(model.actor, noise_std)
     return flat, lambda env: (lambda o: model.predict(o, deterministic=noise_std is None)[0])
 
 
