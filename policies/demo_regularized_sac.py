@@ -5,11 +5,11 @@ where the critic rates the demonstrator's action above the actor's own (the Q fi
 al. 2018, "Overcoming exploration in RL with demonstrations"): the actor imitates where the
 demonstrator is better and is free to improve elsewhere. The term is weighted relative to the
 critic's |Q| there (TD3+BC's normalization) inside the one actor step: as a separate optimizer
-step it weighed nothing, since Adam's step has the same size whatever the loss's scale. Before online learning:
-`clone` fits the actor to the demos (a policy that already succeeds, so sparse rewards are
-seen at once), `set_exploration_std` narrows its noise to the neighbourhood of the clone, and
-`fit_critic` trains the critics on the seeded buffer with the actor held still, so the Q filter
-means something from the first online step. The filter trusts the critic: where it
+step it weighed nothing, since Adam's step has the same size whatever the loss's scale.
+Before online learning: `clone` fits the actor to the demos (a policy that already succeeds,
+so sparse rewards are seen at once), `set_exploration_std` narrows its noise to the
+neighbourhood of the clone, and `fit_critic` trains the critics on the seeded buffer with the
+actor held still, so the Q filter means something from the first online step. The filter trusts the critic: where it
 overestimates (saturated actions it never saw), it switches BC off exactly there, so
 `q_filter=False` keeps the BC term on every demo state (as TD3+BC does).
 
