@@ -9,8 +9,12 @@ only in the learner and where the env steps:
 
     sb3_sac        SB3's SAC, env in this process (the loop before the fused learner)
     sac, dummy     the fused learner (policies/fused_sac.py), env in this process
-    sac            the fused learner with the env in a worker process (grm-rl's default):
-                   physics and rendering run on the other core while the updates run
+    sac, GRM in learner
+                   the fused learner with the env in a worker process, the GRM scoring its frames
+                   in the learner's process (grm-rl before 2026-12-04)
+    sac            grm-rl's default: the env in a worker process, where the GRM also scores
+                   (policies/grm_progress.py): physics, rendering and scoring run on the other
+                   core while the updates run
     sac, bf16      the same with bfloat16 hidden layers (sac.bf16=true)
 
 `speedup_vs_sb3` is sac over sb3_sac. One step's time is also broken into its parts, each timed
@@ -33,15 +37,17 @@ import torch
 from configs.files import write_text
 from envs.rl_task import RLTask
 from grm.inference import RewardModel
-from policies.rl_run import build_model, compose_rl, ensure_demo, make_vec_env
+from policies.rl_run import build_model, compose_rl, ensure_demo, make_vec_env, shaped_vec_env
 from policies.shaping import GRMPotential, ShapedRewardVecEnv
 
 ROOT = Path(__file__).resolve().parents[1]
 LOOPS = {"sb3_sac": ["algo=sb3_sac", "vec_env=dummy", "sac.bf16=false", "sac.compile=false", "demo.pretrain_updates=0",
                      "demo.bc_weight=0"],
          "sac, dummy": ["algo=sac", "vec_env=dummy"],
+         "sac, GRM in learner": ["algo=sac", "vec_env=subproc"],
          "sac": ["algo=sac", "vec_env=subproc"],
          "sac, bf16": ["algo=sac", "vec_env=subproc", "sac.bf16=true"]}
+GRM_IN_LEARNER = ("sac, GRM in learner",)  # the GRM scores in the learner's process, one batched call per step
 
 
 def loop_rate(name: str, rm: RewardModel, steps: int, warmup: int, learning_starts: int, tmp: Path):
@@ -49,9 +55,11 @@ def loop_rate(name: str, rm: RewardModel, steps: int, warmup: int, learning_star
     returns the rate and the trained model (for the update timing)."""
     cfg = compose_rl("task=drawer-close-v3", "reward=grm_pbrs", f"out={tmp / 'run'}", "demo.seed_buffer=false",
                      f"sac.learning_starts={learning_starts}", "sac.buffer_size=20000", *LOOPS[name])
-    venv = make_vec_env(cfg, rm.inputs, rm.image_size)
-    env = ShapedRewardVecEnv(venv, cfg.reward, cfg.sac.gamma, GRMPotential(rm, cfg.n_envs), cfg.grm.scale,
-                             cfg.reward_scale)
+    if name in GRM_IN_LEARNER:
+        env = ShapedRewardVecEnv(make_vec_env(cfg, rm.inputs, rm.image_size), cfg.reward, cfg.gamma,
+                                 GRMPotential(rm, cfg.n_envs, fusion=cfg.grm.fusion), cfg.grm.scale, cfg.reward_scale)
+    else:  # as grm-rl builds it: the GRM scores inside the env (with vec_env=subproc, in the worker)
+        env = shaped_vec_env(cfg, rm, rm.inputs, rm.image_size)
     model = build_model(cfg, env, None, tmp / "tb")
     model.learn(total_timesteps=warmup)
     t0 = time.perf_counter()
@@ -129,9 +137,9 @@ def main() -> None:
         "mesh_keep": cfg.mesh_keep, "steps": args.steps, "warmup": args.warmup,
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
     }
-    print(f"\n{'loop':<14}{'env steps/s':>12}{'vs sb3_sac':>12}")
+    print(f"\n{'loop':<22}{'env steps/s':>12}{'vs sb3_sac':>12}")
     for row in result["loops"]:
-        print(f"{row['name']:<14}{row['env_steps_per_s']:>12.1f}{row['vs_sb3_sac']:>12.2f}")
+        print(f"{row['name']:<22}{row['env_steps_per_s']:>12.1f}{row['vs_sb3_sac']:>12.2f}")
     print("\none step, its parts timed alone (ms): " +
           ", ".join(f"{k} {v:.1f}" for k, v in result["step_parts_ms"].items()))
     write_text(Path(args.out), json.dumps(result, indent=2) + "\n")

@@ -16,6 +16,9 @@ def job(cfg: RLConfig) -> None:
     report = run(cfg)
     print(json.dumps({k: report[k] for k in ("task", "reward", "algo", "episodes", "final_success_rate", "wall_s")}))
     print(f"SUCCESS RATE: {report['final_success_rate']:.2f}  (report: {cfg.out}/report.md)")
+    if report["best"] is not None:
+        print(f"KEPT POLICY:  {report['best']['final_success_rate']:.2f}  ({cfg.out}/checkpoints/best_model.zip, "
+              f"best evaluation after {report['best']['episodes']} episodes)")
 
 
 main = command("rl", RLConfig, job)

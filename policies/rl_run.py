@@ -3,7 +3,8 @@
 Everything lands in the run folder and the run resumes where it stopped:
     demo/                 the scripted demo (if none was given)
     grm_adapt/grm.pt      the GRM adapted from that demo (GRM modes)
-    checkpoints/          SB3 model + replay buffer + curve (atomic, every few episodes)
+    checkpoints/          SB3 model + replay buffer + curve (atomic, every few episodes), and
+                          best_model.zip: the policy of the best periodic evaluation (latest on ties)
     tb/                   TensorBoard
     curve.json            success rate vs training episodes
     report.json/.md, learning_curve.png, eval.mp4
@@ -41,8 +42,9 @@ from policies.fused_sac import EnsembleSACPolicy, FusedSAC
 from policies.layer_norm_sac import LayerNormSACPolicy
 from policies.oracle_progress import OracleProgress
 from policies.policy_file import load_policy_file, load_replay_buffer, save_policy_file, save_replay_buffer
-from policies.run_callbacks import EpisodeBudget, EpisodeProgress, PeriodicCheckpoint, PeriodicEvaluation
-from policies.shaping import (GRM_MODES, MODES, REWARD_MODES, GRMPotential, OraclePotential, ShapedRewardVecEnv,
+from policies.run_callbacks import EpisodeBudget, EpisodeProgress, KeepBest, PeriodicCheckpoint, PeriodicEvaluation
+from policies.grm_progress import GRMProgress
+from policies.shaping import (GRM_MODES, MODES, REWARD_MODES, GRMPotential, InfoPotential, ShapedRewardVecEnv,
                               grm_success_rewards, mode_reward)
 
 log = logging.getLogger("grm-rl")
@@ -99,6 +101,7 @@ class SACSettings:
     bf16: bool = setting()  # algo=sac only
     compile: bool = setting()  # algo=sac only
     policy_delay: int = setting(ge=1, absent=1)  # algo=sac only: the actor steps on every n-th update (TD3)
+    n_steps: int = setting(ge=1, absent=1)  # n-step returns (1: one-step TD targets)
 
 
 @dataclass
@@ -245,24 +248,42 @@ def demo_transitions(demo: Path, mode: str, gamma: float, rm=None, perspective="
 
 
 # ---------------------------------------------------------------- envs
-def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int):
+def make_env(cfg: RLConfig, cameras: list[str], image_size: int, seed: int, rm=None):
+    """One training env; its progress (ground truth, or the GRM's from `rm`) is computed inside it,
+    so with a SubprocVecEnv in the worker process, beside physics and rendering."""
     oracle = REWARD_MODES[cfg.reward].potential == "oracle"
 
     def thunk():
+        torch.set_num_threads(cfg.threads)  # a spawned worker would take every core for the GRM
         env = RLTask(cfg.task, cameras, image_size, cfg.horizon, terminate_on_success=cfg.terminate_on_success,
                      mesh_keep=cfg.mesh_keep)
-        env = OracleProgress(env, cfg.task) if oracle else env
+        if oracle:
+            env = OracleProgress(env, cfg.task)
+        elif rm is not None:
+            env = GRMProgress(env, rm, cfg.grm.perspective, cfg.grm.guard, cfg.grm.fusion)
         env.reset(seed=seed)
         return env
 
     return thunk
 
 
-def make_vec_env(cfg: RLConfig, cameras: list[str], image_size: int):
-    thunks = [make_env(cfg, cameras, image_size, cfg.seed * 1000 + i) for i in range(cfg.n_envs)]
+def make_vec_env(cfg: RLConfig, cameras: list[str], image_size: int, rm=None):
+    thunks = [make_env(cfg, cameras, image_size, cfg.seed * 1000 + i, rm) for i in range(cfg.n_envs)]
     venv = SubprocVecEnv(thunks, start_method="spawn") if cfg.vec_env == "subproc" else DummyVecEnv(thunks)
     venv.seed(cfg.seed)
     return venv
+
+
+def shaped_vec_env(cfg: RLConfig, rm, cameras: list[str], image_size: int) -> ShapedRewardVecEnv:
+    """The training envs with the run's reward mode. Our GRM scores inside each env (in its worker
+    process); another backend (the official VLM, held once) scores all envs in one batched call here."""
+    in_env = rm is not None and cfg.reward_model.name == "grm"
+    venv = make_vec_env(cfg, cameras, image_size, rm if in_env else None)
+    source = REWARD_MODES[cfg.reward].potential
+    potential = (None if source is None else InfoPotential(source) if source == "oracle" or in_env
+                 else GRMPotential(rm, cfg.n_envs, cfg.grm.perspective, cfg.grm.guard, cfg.grm.fusion))
+    return ShapedRewardVecEnv(venv, cfg.reward, cfg.gamma, potential, cfg.grm.scale, cfg.reward_scale, cfg.task_reward,
+                              cfg.success_delta, cfg.success_hold)
 
 
 def run_episodes(act, task: str, max_steps: int, episodes: int, seed: int) -> list[dict]:
@@ -300,15 +321,22 @@ def save_run_checkpoint(model, state: dict, ckpt_dir: Path, wall_s: float) -> No
     write_text(ckpt_dir / "state.json", json.dumps(state))
 
 
+def demo_buffer(cfg: RLConfig, demo: dict) -> dict:
+    """The replay buffer settings of a SAC run whose batches mix in the demo."""
+    return {"replay_buffer_class": DemoMixReplayBuffer,
+            "replay_buffer_kwargs": {"demo": demo, "demo_ratio": cfg.demo.ratio, "n_steps": cfg.sac.n_steps,
+                                     "gamma": cfg.gamma}}
+
+
 def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
     if cfg.algo in SAC_ALGOS:
         params = asdict(cfg.sac)
         policy_kwargs = {"net_arch": list(params.pop("net_arch")), "n_critics": params.pop("n_critics")}
         layer_norm, bf16, compile = params.pop("critic_layer_norm"), params.pop("bf16"), params.pop("compile")
         delay = params.pop("policy_delay")
-        if demo is not None:
-            params.update(replay_buffer_class=DemoMixReplayBuffer,
-                          replay_buffer_kwargs={"demo": demo, "demo_ratio": cfg.demo.ratio})
+        if demo is not None:  # the buffer takes the n-step setting (SAC's own `n_steps` is for SB3's buffer)
+            params.pop("n_steps")
+            params.update(demo_buffer(cfg, demo))
         common = {"seed": cfg.seed, "device": "cpu", "tensorboard_log": str(tb), **params}
         if cfg.algo == "sac":
             bc = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates,
@@ -360,11 +388,7 @@ def run(cfg: RLConfig) -> dict:
             rm = RewardModel.load(grm_path)
         rm.set_reference_from_episode(demo)
     gamma = cfg.gamma
-    venv = make_vec_env(cfg, cameras, image_size)
-    potential = (GRMPotential(rm, cfg.n_envs, cfg.grm.perspective, cfg.grm.guard, cfg.grm.fusion) if rm is not None
-                 else OraclePotential() if REWARD_MODES[cfg.reward].potential == "oracle" else None)
-    env = ShapedRewardVecEnv(venv, cfg.reward, gamma, potential, cfg.grm.scale, cfg.reward_scale, cfg.task_reward,
-                             cfg.success_delta, cfg.success_hold)
+    env = shaped_vec_env(cfg, rm, cameras, image_size)
     demo_data = (demo_transitions(demo, cfg.reward, gamma, rm, cfg.grm.perspective, cfg.grm.guard, cfg.grm.fusion, cfg.grm.scale,
                                   cfg.reward_scale, cfg.terminate_on_success, cfg.task_reward, cfg.success_delta, cfg.success_hold) if cfg.algo in SAC_ALGOS and cfg.demo.seed_buffer else None)
 
@@ -372,8 +396,7 @@ def run(cfg: RLConfig) -> dict:
     state = {"episodes": 0, "curve": [], "train_successes": [], "wall_s": 0.0}
     if (ckpt_dir / "model.zip").is_file() and (ckpt_dir / "state.json").is_file():
         state = json.loads((ckpt_dir / "state.json").read_text())
-        rebuilt = {} if demo_data is None else {"replay_buffer_class": DemoMixReplayBuffer,
-                                                "replay_buffer_kwargs": {"demo": demo_data, "demo_ratio": cfg.demo.ratio}}
+        rebuilt = {} if demo_data is None else demo_buffer(cfg, demo_data)
         model = load_policy_file(ckpt_dir / "model.zip", env=env, custom_objects=rebuilt, algo=ALGOS[cfg.algo])
         if cfg.algo in SAC_ALGOS and (ckpt_dir / "replay_buffer.npz").is_file():
             load_replay_buffer(model.replay_buffer, ckpt_dir / "replay_buffer.npz")
@@ -398,6 +421,8 @@ def run(cfg: RLConfig) -> dict:
 
         callbacks = CallbackList([EpisodeBudget(state, cfg.episodes),
                                   PeriodicEvaluation(state, cfg.eval.every_episodes, evaluate),
+                                  KeepBest(state, cfg.eval.every_episodes,
+                                           lambda m: save_policy_file(m, ckpt_dir / "best_model.zip")),
                                   PeriodicCheckpoint(state, cfg.checkpoint_every_episodes, save),
                                   EpisodeProgress(state, bar)])
         model.learn(total_timesteps=cfg.episodes * cfg.horizon * 2, callback=callbacks,
@@ -405,9 +430,14 @@ def run(cfg: RLConfig) -> dict:
         save_run_checkpoint(model, state, ckpt_dir, wall())
     bar.close()
     final = evaluate_policy(model, cfg.task, cfg.horizon, cfg.eval.final_episodes, seed=99_999)
+    best = state.get("best")
+    if best is not None:  # the kept policy, on the same fresh placements as the last one
+        kept = load_policy_file(ckpt_dir / "best_model.zip", for_acting=True, algo=ALGOS[cfg.algo])
+        best = {**best, "final_success_rate": evaluate_policy(kept, cfg.task, cfg.horizon, cfg.eval.final_episodes,
+                                                              seed=99_999)}
     report = {
         "task": cfg.task, "reward": cfg.reward, "algo": cfg.algo, "seed": cfg.seed, "episodes": state["episodes"],
-        "env_steps": int(model.num_timesteps), "final_success_rate": final, "curve": state["curve"],
+        "env_steps": int(model.num_timesteps), "final_success_rate": final, "best": best, "curve": state["curve"],
         "episodes_to_80": next((c["episodes"] for c in state["curve"] if c["success_rate"] >= 0.8), None),
         "grm": str(grm_path) if grm_path else (cfg.reward_model.path if rm is not None else None),
         "reward_model": cfg.reward_model.name if rm is not None else None, "wall_s": round(wall(), 1),
@@ -418,6 +448,13 @@ def run(cfg: RLConfig) -> dict:
         record_video(model, cfg, rm, cameras or list(DEFAULT_CAMERAS), image_size, out / "eval.mp4")
     env.close()
     return report
+
+
+def best_lines(best: dict | None) -> list[str]:
+    if best is None:
+        return []
+    return [f"- kept policy (`checkpoints/best_model.zip`, the best periodic evaluation: {best['success_rate']:.2f} "
+            f"after {best['episodes']} episodes): final success rate **{best['final_success_rate']:.2f}**"]
 
 
 def write_report(out: Path, report: dict) -> None:
@@ -437,27 +474,26 @@ def write_report(out: Path, report: dict) -> None:
     lines = [f"# {report['task']}: {report['reward']} with {report['algo'].upper()}", "",
              f"- final success rate: **{report['final_success_rate']:.2f}** over {report['episodes']} training episodes "
              f"({report['env_steps']} env steps, {report['wall_s']} s)",
-             f"- episodes to 80% eval success: {report['episodes_to_80']}", f"- GRM: {report['grm']}", "",
+             f"- episodes to 80% eval success: {report['episodes_to_80']}", *best_lines(report.get("best")),
+             f"- GRM: {report['grm']}", "",
              "![learning curve](learning_curve.png)", ""]
     write_text(out / "report.md", "\n".join(lines))
 
 
 def record_video(model, cfg: RLConfig, rm, cameras: list[str], image_size: int, path: Path) -> None:
     """One deterministic evaluation episode, views side by side, GRM progress (or oracle) drawn."""
-    from grm.inference import ProgressTracker
     from grm.video import tile_views, write_progress_video
 
     env = RLTask(cfg.task, cameras, image_size, cfg.horizon)
-    env = env if rm else OracleProgress(env, cfg.task)
+    env = (GRMProgress(env, rm, cfg.grm.perspective, cfg.grm.guard, cfg.grm.fusion, keep_pixels=True) if rm
+           else OracleProgress(env, cfg.task))
+    key = "grm_progress" if rm else "oracle_progress"
     obs, info = env.reset(seed=424242)
-    frames, phis = [info["pixels"]], [0.0 if rm else info["oracle_progress"]]
-    tracker = ProgressTracker(rm, 1, cfg.grm.perspective, cfg.grm.guard, fusion=cfg.grm.fusion) if rm else None
-    if tracker:
-        tracker.reset(info["pixels"][None])
+    frames, phis = [info["pixels"]], [info[key]]
     for _ in range(cfg.horizon):
         obs, _, terminated, truncated, info = env.step(model.predict(obs, deterministic=True)[0])
         frames.append(info["pixels"])
-        phis.append(float(tracker.step(info["pixels"][None]).phi[0]) if tracker else info["oracle_progress"])
+        phis.append(info[key])
         if terminated or truncated:
             break
     write_progress_video(tile_views(np.stack(frames)), np.array(phis), path, label="GRM" if rm else "oracle")

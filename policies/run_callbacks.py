@@ -1,6 +1,7 @@
 """The SB3 callbacks of a grm-rl run, one job each, combined with `CallbackList` in this order:
 `EpisodeBudget` counts finished episodes into the run's state (and stops training at the budget);
-the others act when that count passes one of their multiples."""
+the others act when that count passes one of their multiples (`KeepBest` right after the
+evaluation it reads)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -56,6 +57,24 @@ class PeriodicEvaluation(_EveryEpisodes):
         self.logger.record("eval/success_rate", rate)
         self.logger.record("train/success_rate", sum(recent) / len(recent))
         self.logger.record("train/episodes", episode)
+
+
+class KeepBest(_EveryEpisodes):
+    """After each evaluation (the same `every`, placed after `PeriodicEvaluation`): `save(model)`
+    when its success rate is at least the best so far (a later policy wins a tie: it has seen more
+    data), and `state["best"]` says which. SB3's EvalCallback keeps a best model the same way: a
+    learner that swings may end on a worse policy than one it had."""
+
+    def __init__(self, state: dict, every: int, save: Callable):
+        super().__init__(state, every)
+        self.save = save
+
+    def act(self, episode: int) -> None:
+        rate = self.state["curve"][-1]["success_rate"]
+        best = self.state.get("best")
+        if best is None or rate >= best["success_rate"]:
+            self.save(self.model)
+            self.state["best"] = {"episodes": episode, "success_rate": rate}
 
 
 class PeriodicCheckpoint(_EveryEpisodes):

@@ -81,7 +81,10 @@ def grm_success_rewards(phis: np.ndarray, delta: float = SUCCESS_DELTA, hold: in
 
 
 class Potential(Protocol):
-    """Phi for a batch of environments; may keep per-environment episode state."""
+    """Phi for a batch of environments; may keep per-environment episode state. `source`: "grm"
+    (the GRM's progress) or "oracle" (ground truth)."""
+
+    source: str
 
     def reset(self, env_ids: np.ndarray, infos: list[dict]) -> np.ndarray: ...
 
@@ -89,7 +92,11 @@ class Potential(Protocol):
 
 
 class GRMPotential:
-    """The frozen GRM's fused progress from each environment's camera views."""
+    """The frozen GRM's fused progress from each environment's camera views, all environments in
+    one batched call in the learner's process (for a backend too large to hold once per env; the
+    small GRM scores inside each env instead: `GRMProgress` and `InfoPotential`)."""
+
+    source = "grm"
 
     def __init__(self, rm, num_envs: int, perspective: str = "fused", guard: bool = False, fusion: str = "median"):
         from grm.inference import ProgressTracker
@@ -103,14 +110,21 @@ class GRMPotential:
         return self.tracker.step(np.stack([i["pixels"] for i in infos])).phi
 
 
-class OraclePotential:
-    """Ground-truth progress that `OracleProgress` (policies/oracle_progress.py) puts in each info."""
+class InfoPotential:
+    """Progress that each environment computed itself, where it runs (the worker process of a
+    SubprocVecEnv), read from `info["<source>_progress"]`: the GRM's (`GRMProgress`,
+    policies/grm_progress.py) or ground truth (`OracleProgress`, policies/oracle_progress.py)."""
+
+    def __init__(self, source: str):
+        if source not in ("grm", "oracle"):
+            raise ValueError(f"source must be grm or oracle, got {source!r}")
+        self.source, self.key = source, f"{source}_progress"
 
     def reset(self, env_ids: np.ndarray, infos: list[dict]) -> np.ndarray:
-        return np.array([i["oracle_progress"] for i in infos], dtype=np.float32)
+        return self.step(infos)
 
     def step(self, infos: list[dict]) -> np.ndarray:
-        return np.array([i["oracle_progress"] for i in infos], dtype=np.float32)
+        return np.array([i[self.key] for i in infos], dtype=np.float32)
 
 
 class ShapedRewardVecEnv(VecEnvWrapper):
@@ -127,8 +141,9 @@ class ShapedRewardVecEnv(VecEnvWrapper):
         super().__init__(venv)
         if mode not in MODES:
             raise ValueError(f"unknown reward mode {mode!r}; valid: {', '.join(MODES)}")
-        if REWARD_MODES[mode].potential and potential is None:
-            raise ValueError(f"reward mode {mode} needs a potential")
+        source = REWARD_MODES[mode].potential
+        if source and getattr(potential, "source", None) != source:
+            raise ValueError(f"reward mode {mode} needs the {source} potential, got {potential!r}")
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"gamma must be in (0, 1], got {gamma}")
         if reward_scale <= 0:
@@ -137,7 +152,7 @@ class ShapedRewardVecEnv(VecEnvWrapper):
         self.reward_scale = float(reward_scale)
         if task_reward not in TASK_REWARDS:
             raise ValueError(f"task_reward must be one of {TASK_REWARDS}, got {task_reward!r}")
-        if task_reward == "grm" and not isinstance(potential, GRMPotential):
+        if task_reward == "grm" and getattr(potential, "source", None) != "grm":
             raise ValueError("task_reward=grm needs the GRM potential (a grm_* reward mode)")
         self.task_reward = task_reward
         self.success = SuccessDetector(self.num_envs, success_delta, success_hold) if task_reward == "grm" else None

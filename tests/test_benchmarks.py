@@ -32,7 +32,7 @@ def test_bridge_vs_inprocess_runs_and_writes_its_row(ros_domain, tmp_path):
 def test_rl_throughput_runs_and_writes_its_table(tmp_path):
     result = _run(tmp_path, "rl_throughput.py", "--steps", "10", "--warmup", "30", "--learning-starts", "20",
                   "--part-steps", "10", timeout=900)
-    assert [row["name"] for row in result["loops"]] == ["sb3_sac", "sac, dummy", "sac", "sac, bf16"]
+    assert [row["name"] for row in result["loops"]] == ["sb3_sac", "sac, dummy", "sac, GRM in learner", "sac", "sac, bf16"]
     assert result["speedup_vs_sb3"] > 0 and all(row["env_steps_per_s"] > 0 for row in result["loops"])
     assert set(result["step_parts_ms"]) == {"physics_and_render", "grm", "updates_sb3_sac", "updates_sac"}
 

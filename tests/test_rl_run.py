@@ -16,7 +16,7 @@ SB3 = ["sac.compile=false", "demo.pretrain_updates=0", "demo.bc_weight=0"]  # wh
 
 def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path, caplog):
     warm_start = ["demo.pretrain_updates=10", "demo.bc_weight=1.0", "demo.bc_anneal_updates=50"]
-    tiny = [*TINY, *TINY_SAC, *warm_start, f"out={tmp_path}", "reward=oracle_pbrs"]
+    tiny = [*TINY, *TINY_SAC, *warm_start, f"out={tmp_path}", "reward=oracle_pbrs", "sac.n_steps=3"]
     caplog.set_level("INFO", logger="grm-rl")
     report = run(compose_rl(*tiny))
     assert report["episodes"] == 4 and report["final_success_rate"] in (0.0, 0.5, 1.0)  # 2 final episodes
@@ -29,6 +29,11 @@ def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path, caplog):
     report2 = run(compose_rl(*tiny, "episodes=6", "eval.video=false"))
     assert report2["episodes"] == 6 and report2["env_steps"] > report["env_steps"]
     assert [c["episodes"] for c in report2["curve"]] == [2, 4, 6]
+    # the kept policy: the best evaluation, the later one on ties, judged over the resumed run's whole curve
+    best = max(report2["curve"], key=lambda c: (c["success_rate"], c["episodes"]))
+    assert report2["best"]["episodes"] == best["episodes"] and report2["best"]["success_rate"] == best["success_rate"]
+    assert report2["best"]["final_success_rate"] in (0.0, 0.5, 1.0) and (tmp_path / "checkpoints/best_model.zip").is_file()
+    assert "kept policy" in (tmp_path / "report.md").read_text()
     assert report2["wall_s"] > report["wall_s"]
     assert caplog.text.count("pretraining on the demo: 10 updates") == 1  # once, not again on resume
     # other learning settings in the same folder: refused by name, nothing touched
@@ -37,6 +42,18 @@ def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path, caplog):
     # ... unless asked to start over
     report3 = run(compose_rl(*tiny, "sac.learning_rate=1e-3", "resume=false", "eval.video=false"))
     assert report3["episodes"] == 4 and [c["episodes"] for c in report3["curve"]] == [2, 4]
+
+
+def test_keep_best_saves_on_a_new_best_or_a_later_tie():
+    from policies.run_callbacks import KeepBest
+
+    state, saved = {"episodes": 0, "curve": []}, []
+    keep = KeepBest(state, 10, lambda model: saved.append(state["curve"][-1]["episodes"]))
+    keep.model = None  # set by SB3 when the callback starts
+    for episode, rate in zip((10, 20, 30, 40, 50), (0.5, 0.9, 0.2, 0.9, 0.1)):
+        state["curve"].append({"episodes": episode, "success_rate": rate})
+        keep.act(episode)
+    assert saved == [10, 20, 40] and state["best"] == {"episodes": 40, "success_rate": 0.9}
 
 
 def test_ppo_sparse_run(tmp_path):
@@ -61,6 +78,46 @@ def test_demo_seeds_every_sac_batch(tiny_dataset):
     batch = buf.sample(16)
     from_demo = (batch.observations[:, 0] != 7.0).sum().item()
     assert from_demo == 4 and batch.observations.shape == (16, 39)
+
+
+def test_demo_buffer_n_step_returns():
+    """sac.n_steps: online and demo rows alike sum up to n rewards and bootstrap with gamma^k from
+    the state k steps on, k cut short by a termination or the demo's end; n=1 samples exactly
+    what SB3's ReplayBuffer does."""
+    import gymnasium as gym
+    from stable_baselines3.common.buffers import ReplayBuffer
+
+    from policies.demo_buffer import n_step_transitions
+
+    obs = np.arange(6, dtype=np.float32)[:, None]
+    demo = {"obs": obs[:5], "next_obs": obs[1:], "actions": np.zeros((5, 1), np.float32),
+            "rewards": np.array([1, 2, 3, 4, 5], np.float32), "dones": np.array([0, 0, 1, 0, 0], np.float32)}
+    d = n_step_transitions(demo, 3, 0.5)
+    np.testing.assert_allclose(d["rewards"], [1 + 1 + 0.75, 2 + 1.5, 3, 4 + 2.5, 5])  # no sum crosses the termination
+    np.testing.assert_allclose(d["discounts"], [0.125, 0.25, 0.5, 0.25, 0.5])
+    np.testing.assert_array_equal(d["next_obs"][:, 0], [3, 3, 3, 5, 5])
+    np.testing.assert_array_equal(d["dones"], [1, 1, 1, 0, 0])
+
+    space = gym.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+    buffers = {n: DemoMixReplayBuffer(50, space, space, demo=demo, demo_ratio=0.5, n_steps=n, gamma=0.5) for n in (1, 3)}
+    plain = ReplayBuffer(50, space, space)
+    for t in range(20):  # online: reward t, an episode end (time limit) every 10 steps
+        for buf in (*buffers.values(), plain):
+            buf.add(np.array([[t]]), np.array([[t + 1]]), np.zeros((1, 1)), np.array([t]), np.array([t % 10 == 9]),
+                    [{"TimeLimit.truncated": t % 10 == 9}])
+    np.random.seed(0)
+    one = buffers[1].sample(8)
+    np.random.seed(0)
+    reference = plain.sample(4)
+    for a, b in zip(one[:5], reference[:5]):
+        np.testing.assert_array_equal(a[:4].numpy(), b.numpy())
+    batch = buffers[3].sample(64)
+    t, r, disc = batch.observations[:32, 0].numpy(), batch.rewards[:32, 0].numpy(), batch.discounts[:32, 0].numpy()
+    k = np.minimum(3, 10 - t % 10)  # steps summed before the episode's time limit
+    np.testing.assert_allclose(r, sum(np.where(j < k, 0.5 ** j * (t + j), 0) for j in range(3)))
+    np.testing.assert_allclose(disc, 0.5 ** k)
+    np.testing.assert_allclose(batch.next_observations[:32, 0].numpy(), t + k)
+    assert set(batch.discounts[32:, 0].tolist()) <= {0.125, 0.25, 0.5}  # the demo rows, n-step too
 
 
 def test_bad_rl_inputs_fail_clearly(tmp_path):

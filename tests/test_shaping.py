@@ -7,7 +7,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from envs.rl_task import RLTask
 from envs.scripted_expert import ScriptedExpert
 from policies.oracle_progress import OracleProgress
-from policies.shaping import OraclePotential, ShapedRewardVecEnv, naive_reward, pbrs_reward
+from policies.shaping import InfoPotential, ShapedRewardVecEnv, naive_reward, pbrs_reward
 
 GAMMA = 0.9
 
@@ -86,7 +86,7 @@ def run_episode(venv, policy, steps):
 def test_shaped_return_telescopes(ending):
     max_steps = 150 if ending == "terminated" else 25
     venv = DummyVecEnv([lambda: OracleProgress(RLTask("reach-v3", max_steps=max_steps), "reach-v3")])
-    shaped_env = ShapedRewardVecEnv(venv, "oracle_pbrs", GAMMA, OraclePotential())
+    shaped_env = ShapedRewardVecEnv(venv, "oracle_pbrs", GAMMA, InfoPotential("oracle"))
     shaped_env.seed(3)
     expert = ScriptedExpert("reach-v3")
     phi0, rewards, infos = run_episode(shaped_env, lambda state: expert.act(state)[0], max_steps)
@@ -106,8 +106,10 @@ def test_bad_mode_and_gamma_are_refused():
     venv = DummyVecEnv([lambda: RLTask("reach-v3", max_steps=5)])
     with pytest.raises(ValueError, match="unknown reward mode"):
         ShapedRewardVecEnv(venv, "dense", GAMMA)
-    with pytest.raises(ValueError, match="needs a potential"):
+    with pytest.raises(ValueError, match="needs the grm potential, got None"):
         ShapedRewardVecEnv(venv, "grm_pbrs", GAMMA)
+    with pytest.raises(ValueError, match="oracle_pbrs needs the oracle potential"):  # ground truth, not the GRM's
+        ShapedRewardVecEnv(venv, "oracle_pbrs", GAMMA, InfoPotential("grm"))
     with pytest.raises(ValueError, match="gamma"):
         ShapedRewardVecEnv(venv, "sparse", 1.5)
 
@@ -176,3 +178,39 @@ def test_grm_task_reward_pays_exactly_when_phi_holds_above_one_minus_delta(tiny_
     assert any(paid) and not all(paid), "the test should see both outcomes"
     with pytest.raises(ValueError, match="GRM potential"):
         ShapedRewardVecEnv(venv, "env_dense", 0.99, task_reward="grm")
+
+
+def test_grm_scored_in_the_worker_matches_the_learner_side_potential(tiny_dataset):
+    """grm-rl scores our GRM inside each env (`GRMProgress`, in the SubprocVecEnv's worker) and
+    reads it from the info: the same rewards as one batched GRMPotential in the learner, and no
+    frames cross the pipe."""
+    import torch
+    from stable_baselines3.common.vec_env import SubprocVecEnv
+
+    from grm.dataset import list_episodes
+    from grm.inference import RewardModel
+    from grm.model import GRM, GRMConfig
+    from policies.grm_progress import GRMProgress
+    from policies.shaping import GRMPotential
+
+    torch.manual_seed(0)
+    cams = ["corner", "gripperPOV"]
+    rm = RewardModel(GRM(GRMConfig(num_views=2, image_size=32, width=8, embed_dim=32)), cams)
+    rm.set_reference_from_episode(next(p for p in list_episodes(tiny_dataset, ["reach-v3"]) if "expert" in p.name))
+    actions = np.random.default_rng(0).uniform(-1, 1, (12, 1, 4)).astype(np.float32)
+
+    def rewards(venv, potential):
+        env = ShapedRewardVecEnv(venv, "grm_pbrs", GAMMA, potential)
+        env.seed(3)
+        env.reset()
+        steps = [env.step(a) for a in actions]
+        env.close()
+        return np.array([s[1][0] for s in steps]), [s[3][0] for s in steps]
+
+    task = lambda: RLTask("reach-v3", cams, 32, max_steps=8)  # noqa: E731 (one episode end inside the 12 steps)
+    learner_side, _ = rewards(DummyVecEnv([task]), GRMPotential(rm, 1, fusion="mean"))
+    in_worker, infos = rewards(SubprocVecEnv([lambda: GRMProgress(task(), rm, fusion="mean")], start_method="spawn"),
+                               InfoPotential("grm"))
+    assert np.abs(learner_side).max() > 1e-4, "an untrained GRM that never moves would make this check empty"
+    np.testing.assert_allclose(in_worker, learner_side, atol=1e-5)
+    assert all("pixels" not in i and "grm_progress" in i for i in infos)
