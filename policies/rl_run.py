@@ -4,7 +4,7 @@ Everything lands in the run folder and the run resumes where it stopped:
     demo/                 the scripted demo (if none was given)
     grm_adapt/grm.pt      the GRM adapted from that demo (GRM modes)
     checkpoints/          SB3 model + replay buffer + curve (atomic, every few episodes), and
-                          best_model.zip: the policy of the best periodic evaluation (latest on ties)
+                          best_model.zip/.json: the policy of the best periodic evaluation (latest on ties)
     tb/                   TensorBoard
     curve.json            success rate vs training episodes
     report.json/.md, learning_curve.png, eval.mp4
@@ -39,11 +39,11 @@ from grm.success import SUCCESS_DELTA, SUCCESS_HOLD
 from grm.view_slots import inputs
 from policies.demo_buffer import DemoMixReplayBuffer
 from policies.fused_sac import EnsembleSACPolicy, FusedSAC
+from policies.grm_progress import GRMProgress
 from policies.layer_norm_sac import LayerNormSACPolicy
 from policies.oracle_progress import OracleProgress
 from policies.policy_file import load_policy_file, load_replay_buffer, save_policy_file, save_replay_buffer
 from policies.run_callbacks import EpisodeBudget, EpisodeProgress, KeepBest, PeriodicCheckpoint, PeriodicEvaluation
-from policies.grm_progress import GRMProgress
 from policies.shaping import (GRM_MODES, MODES, REWARD_MODES, GRMPotential, InfoPotential, ShapedRewardVecEnv,
                               grm_success_rewards, mode_reward)
 
@@ -400,6 +400,8 @@ def run(cfg: RLConfig) -> dict:
         model = load_policy_file(ckpt_dir / "model.zip", env=env, custom_objects=rebuilt, algo=ALGOS[cfg.algo])
         if cfg.algo in SAC_ALGOS and (ckpt_dir / "replay_buffer.npz").is_file():
             load_replay_buffer(model.replay_buffer, ckpt_dir / "replay_buffer.npz")
+        if (ckpt_dir / "best_model.json").is_file():  # written after the checkpoint, perhaps: it is the file's
+            state["best"] = json.loads((ckpt_dir / "best_model.json").read_text())
         log.info("resumed at episode %d", state["episodes"])
     else:
         model = build_model(cfg, env, demo_data, out / "tb")
@@ -419,10 +421,13 @@ def run(cfg: RLConfig) -> dict:
         def save(m) -> None:
             save_run_checkpoint(m, state, ckpt_dir, wall())
 
+        def save_best(m, best: dict) -> None:  # the label beside the file: a crash cannot part them
+            save_policy_file(m, ckpt_dir / "best_model.zip")
+            write_text(ckpt_dir / "best_model.json", json.dumps(best))
+
         callbacks = CallbackList([EpisodeBudget(state, cfg.episodes),
                                   PeriodicEvaluation(state, cfg.eval.every_episodes, evaluate),
-                                  KeepBest(state, cfg.eval.every_episodes,
-                                           lambda m: save_policy_file(m, ckpt_dir / "best_model.zip")),
+                                  KeepBest(state, cfg.eval.every_episodes, save_best),
                                   PeriodicCheckpoint(state, cfg.checkpoint_every_episodes, save),
                                   EpisodeProgress(state, bar)])
         model.learn(total_timesteps=cfg.episodes * cfg.horizon * 2, callback=callbacks,

@@ -60,10 +60,10 @@ class PeriodicEvaluation(_EveryEpisodes):
 
 
 class KeepBest(_EveryEpisodes):
-    """After each evaluation (the same `every`, placed after `PeriodicEvaluation`): `save(model)`
-    when its success rate is at least the best so far (a later policy wins a tie: it has seen more
-    data), and `state["best"]` says which. SB3's EvalCallback keeps a best model the same way: a
-    learner that swings may end on a worse policy than one it had."""
+    """After each evaluation (the same `every`, placed after `PeriodicEvaluation`):
+    `save(model, best)` when its success rate is at least the best so far (a later policy wins a
+    tie: it has seen more data), `best` saying which; `state["best"]` keeps it. SB3's EvalCallback
+    keeps a best model the same way: a learner that swings may end on a worse policy than one it had."""
 
     def __init__(self, state: dict, every: int, save: Callable):
         super().__init__(state, every)
@@ -73,8 +73,9 @@ class KeepBest(_EveryEpisodes):
         rate = self.state["curve"][-1]["success_rate"]
         best = self.state.get("best")
         if best is None or rate >= best["success_rate"]:
-            self.save(self.model)
-            self.state["best"] = {"episodes": episode, "success_rate": rate}
+            best = {"episodes": episode, "success_rate": rate}
+            self.save(self.model, best)
+            self.state["best"] = best
 
 
 class PeriodicCheckpoint(_EveryEpisodes):

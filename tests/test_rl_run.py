@@ -1,5 +1,7 @@
 """grm-rl end to end on tiny budgets: real MuJoCo, real SB3, every file a user looks at."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,8 @@ def test_sac_oracle_run_writes_report_video_and_resumes(tmp_path, caplog):
     assert report2["best"]["episodes"] == best["episodes"] and report2["best"]["success_rate"] == best["success_rate"]
     assert report2["best"]["final_success_rate"] in (0.0, 0.5, 1.0) and (tmp_path / "checkpoints/best_model.zip").is_file()
     assert "kept policy" in (tmp_path / "report.md").read_text()
+    assert json.loads((tmp_path / "checkpoints/best_model.json").read_text()) == {k: best[k] for k in ("episodes",
+                                                                                                  "success_rate")}
     assert report2["wall_s"] > report["wall_s"]
     assert caplog.text.count("pretraining on the demo: 10 updates") == 1  # once, not again on resume
     # other learning settings in the same folder: refused by name, nothing touched
@@ -48,7 +52,7 @@ def test_keep_best_saves_on_a_new_best_or_a_later_tie():
     from policies.run_callbacks import KeepBest
 
     state, saved = {"episodes": 0, "curve": []}, []
-    keep = KeepBest(state, 10, lambda model: saved.append(state["curve"][-1]["episodes"]))
+    keep = KeepBest(state, 10, lambda model, best: saved.append(best["episodes"]))
     keep.model = None  # set by SB3 when the callback starts
     for episode, rate in zip((10, 20, 30, 40, 50), (0.5, 0.9, 0.2, 0.9, 0.1)):
         state["curve"].append({"episodes": episode, "success_rate": rate})
