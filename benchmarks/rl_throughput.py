@@ -11,7 +11,7 @@ only in the learner and where the env steps:
     sac, dummy     the fused learner (policies/fused_sac.py), env in this process
     sac, GRM in learner
                    the fused learner with the env in a worker process, the GRM scoring its frames
-                   in the learner's process (grm-rl before 2026-12-04)
+                   in the learner's process (grm-rl's loop until the GRM moved into the worker)
     sac            grm-rl's default: the env in a worker process, where the GRM also scores
                    (policies/grm_progress.py): physics, rendering and scoring run on the other
                    core while the updates run

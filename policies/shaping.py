@@ -8,8 +8,10 @@
     env_dense    Meta-World's hand-designed reward (scaled to [0, 1])
 
 r_task is the environment's success (1 on the step that reaches it, which terminates).
-Phi comes from a frozen potential evaluated in ONE batched call for all environments per
-step (`ShapedRewardVecEnv`); gamma must be the learner's own discount.
+Phi comes from a frozen potential: computed inside each environment, where it runs (`InfoPotential`
+reads it: our GRM and ground truth), or in one batched call for all environments per step
+(`GRMPotential`: a backend too large to hold once per env). `ShapedRewardVecEnv` turns it into the
+mode's reward; gamma must be the learner's own discount.
 """
 from __future__ import annotations
 
