@@ -133,7 +133,7 @@ def main() -> None:
         "speedup_vs_sb3": round(rates["sac"] / rates["sb3_sac"], 2),
         "step_parts_ms": {k: round(v, 2) for k, v in parts.items()},
         "sac": {k: getattr(sac, k) for k in ("gradient_steps", "batch_size", "net_arch", "n_critics",
-                                            "critic_layer_norm", "bf16", "compile")},
+                                            "critic_layer_norm", "bf16", "compile", "n_steps")},
         "mesh_keep": cfg.mesh_keep, "steps": args.steps, "warmup": args.warmup,
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
     }
