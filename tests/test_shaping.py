@@ -110,6 +110,8 @@ def test_bad_mode_and_gamma_are_refused():
         ShapedRewardVecEnv(venv, "grm_pbrs", GAMMA)
     with pytest.raises(ValueError, match="oracle_pbrs needs the oracle potential"):  # ground truth, not the GRM's
         ShapedRewardVecEnv(venv, "oracle_pbrs", GAMMA, InfoPotential("grm"))
+    with pytest.raises(ValueError, match="source must be grm or oracle, got 'env'"):
+        InfoPotential("env")
     with pytest.raises(ValueError, match="gamma"):
         ShapedRewardVecEnv(venv, "sparse", 1.5)
 
