@@ -16,6 +16,12 @@ def observation_space(state_dim: int, cameras: Sequence[str], image_size: int) -
     return gym.spaces.Dict(spaces)
 
 
+# The state vector's layout: Meta-World's 39-d observation, which robosuite tasks fill the same way
+HAND, GRIPPER = slice(0, 3), 3  # hand (end effector) position; gripper opening
+OBJ1, OBJ1_QUAT, OBJ2, OBJ2_QUAT = slice(4, 7), slice(7, 11), slice(11, 14), slice(14, 18)  # zeros if absent
+PREVIOUS = 18  # entries 18..35 repeat entries 0..17 one step earlier
+GOAL = slice(36, 39)
+
 ACTION_SPACE = gym.spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)  # (dx, dy, dz, grip), Meta-World's
 
 

@@ -1,8 +1,10 @@
 """Ground-truth progress for RL: `info["oracle_progress"]` on every reset and step of an `RLTask`.
 
 The progress of the current simulator state, matched against the scripted expert's run from the
-same placement (grm/progress_labels.py), is what a perfect reward model would say: `oracle_pbrs`
-shapes with it, to tell a weak learner from a weak reward. A placement the expert cannot solve has
+same placement and fading with the distance from that run's path (grm/progress_labels.py,
+`path_progress`), and 1 wherever the simulator calls the state a success (the expert's way there is
+not the only one), is what a perfect reward model would say: `oracle_pbrs` shapes with it, to
+tell a weak learner from a weak reward. A placement the expert cannot solve has
 nothing to measure against, so the next placement of the same seeded stream is drawn instead.
 """
 from __future__ import annotations
@@ -12,9 +14,10 @@ import gymnasium as gym
 from envs.task_env import make_task
 from envs.rl_task import RLTask
 from grm.dataset.rollout import RolloutSettings, UnsolvableSeed, expert_reference
-from grm.progress_labels import matched_progress
+from grm.progress_labels import path_progress
 
 EXPERT_STEPS = 500  # the expert's time limit when it sets the reference
+PATH_WIDTH = 0.1  # metres in state_features' units (hand, 2x objects): 10 cm off the path keeps 61%, 30 cm 1%
 
 
 class OracleProgress(gym.Wrapper):
@@ -24,7 +27,8 @@ class OracleProgress(gym.Wrapper):
         self._ref = None
 
     def _add_progress(self, info: dict) -> None:
-        info["oracle_progress"] = float(matched_progress(info["state"][None], self._ref.states, self._ref.progress)[0])
+        info["oracle_progress"] = 1.0 if info["is_success"] else float(
+            path_progress(info["state"][None], self._ref.states, self._ref.progress, PATH_WIDTH)[0])
 
     def reset(self, *, seed: int | None = None, options=None):
         obs, info = self.env.reset(seed=seed, options=options)

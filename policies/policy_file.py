@@ -55,8 +55,9 @@ def _kwarg_classes() -> dict:
     from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtractor
 
     from policies.fixed_normalizer import FixedNormalizer
+    from policies.hand_relative import HandRelative
 
-    return {_name(c): c for c in (FixedNormalizer, FlattenExtractor, CombinedExtractor, nn.ReLU, nn.Tanh, nn.ELU,
+    return {_name(c): c for c in (FixedNormalizer, HandRelative, FlattenExtractor, CombinedExtractor, nn.ReLU, nn.Tanh, nn.ELU,
                                   nn.GELU, nn.SiLU)}
 
 

@@ -40,6 +40,7 @@ from grm.view_slots import inputs
 from policies.demo_buffer import DemoMixReplayBuffer
 from policies.fused_sac import EnsembleSACPolicy, FusedSAC
 from policies.grm_progress import GRMProgress
+from policies.hand_relative import HandRelative
 from policies.layer_norm_sac import LayerNormSACPolicy
 from policies.oracle_progress import OracleProgress
 from policies.policy_file import load_policy_file, load_replay_buffer, save_policy_file, save_replay_buffer
@@ -51,6 +52,7 @@ log = logging.getLogger("grm-rl")
 # algo=sac: the fused learner (policies/fused_sac.py); sb3_sac and ppo: SB3's own, as baselines
 ALGOS = {"sac": FusedSAC, "sb3_sac": SAC, "ppo": PPO}
 SAC_ALGOS = ("sac", "sb3_sac")
+POLICY_INPUTS = {"state": {}, "hand_relative": {"features_extractor_class": HandRelative}}  # policy_kwargs of each
 
 
 @dataclass
@@ -130,6 +132,7 @@ class RLConfig:
     success_hold: int = setting(ge=1)
     terminate_on_success: bool = setting()
     reward_scale: float = setting(gt=0)
+    policy_input: str = setting(choices=tuple(POLICY_INPUTS), absent="state")
     n_envs: int = setting(ge=1)
     vec_env: str = setting(choices=("dummy", "subproc"))
     mesh_keep: float = setting(gt=0, le=1)
@@ -331,7 +334,8 @@ def demo_buffer(cfg: RLConfig, demo: dict) -> dict:
 def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
     if cfg.algo in SAC_ALGOS:
         params = asdict(cfg.sac)
-        policy_kwargs = {"net_arch": list(params.pop("net_arch")), "n_critics": params.pop("n_critics")}
+        policy_kwargs = {"net_arch": list(params.pop("net_arch")), "n_critics": params.pop("n_critics"),
+                         **POLICY_INPUTS[cfg.policy_input]}
         layer_norm, bf16, compile = params.pop("critic_layer_norm"), params.pop("bf16"), params.pop("compile")
         delay = params.pop("policy_delay")
         if demo is not None:  # the buffer takes the n-step setting (SAC's own `n_steps` is for SB3's buffer)
@@ -352,7 +356,7 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
     params = asdict(cfg.ppo)
     net_arch = params.pop("net_arch", [256, 256])
     return PPO("MlpPolicy", venv, seed=cfg.seed, device="cpu", tensorboard_log=str(tb),
-               policy_kwargs={"net_arch": list(net_arch)}, **params)
+               policy_kwargs={"net_arch": list(net_arch), **POLICY_INPUTS[cfg.policy_input]}, **params)
 
 
 def run(cfg: RLConfig) -> dict:

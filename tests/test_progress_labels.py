@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grm.progress_labels import hop_label, keyframe_progress, matched_progress, step_samples, unfinished_cap
+from grm.progress_labels import hop_label, keyframe_progress, matched_progress, path_progress, step_samples, unfinished_cap
 
 
 @pytest.mark.parametrize(
@@ -45,6 +45,17 @@ def test_matched_progress_copies_nearest_expert_state():
     states = np.zeros((2, 39))
     states[:, 4] = [0.19, 0.04]
     assert matched_progress(states, ref, np.array([0.0, 0.5, 1.0])).tolist() == [1.0, 0.0]
+
+
+def test_path_progress_fades_away_from_the_expert_path():
+    ref = np.zeros((3, 39))
+    ref[:, 4] = [0.0, 0.1, 0.2]  # the object moves along x; the hand stays at the origin
+    states = np.zeros((3, 39))
+    states[:, 4] = 0.2  # the object where the expert left it
+    states[:, 2] = [0.0, 0.1, 0.4]  # the hand on the path, 10 cm and 40 cm above it
+    assert matched_progress(states, ref, np.array([0.0, 0.5, 1.0])).tolist() == [1.0, 1.0, 1.0]
+    np.testing.assert_allclose(path_progress(states, ref, np.array([0.0, 0.5, 1.0]), width=0.1),
+                               [1.0, np.exp(-0.5), np.exp(-8.0)], rtol=1e-5)
 
 
 def test_unfinished_cap_is_the_start_of_the_last_subtask():

@@ -95,6 +95,7 @@ def test_shaped_return_telescopes(ending):
     truncated = last.get("TimeLimit.truncated", False)
     assert truncated == (ending == "truncated") and (last["is_success"] == (ending == "terminated"))
     r_task = np.array([float(i["is_success"]) for i in infos])
+    assert all(i["oracle_progress"] == 1.0 for i in infos if i["is_success"]), "ground truth: success is progress 1"
     disc = GAMMA ** np.arange(T)
     phi_T = last["phi"]
     tail = 0.0 if ending == "terminated" else GAMMA**T * phi_T  # truncation: Phi(s_T) is NOT zeroed
