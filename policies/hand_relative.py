@@ -1,11 +1,11 @@
 """The policy's input with object and goal positions taken relative to the hand.
 
-From one demonstration an MLP on the raw state learns the demo's absolute positions: the clone
-of door-lock's demo pressed the lock where the demo's lock was, and succeeded on 13% of fresh
-placements (3 training seeds, 20 placements each); on these features 52%, drawer-close's 0.8
-became 1.0 (docs/rl.md). The hand's own position stays absolute (the workspace has walls);
-objects and goal enter only as offsets from the hand, plus each position's change over the last
-step (the state's previous-frame half). The layout is envs/task_spaces.py's, shared by every task
+From one demonstration an MLP on the raw state learns the demo's absolute positions: the actor
+warm-started on door-lock's demo succeeded on none of 20 fresh placements (3 seeds), on these
+features on 40%; drawer-close's 0.70 became 0.97 (docs/rl.md, "What the warm start gives by
+itself"). The hand's own position stays absolute (the workspace has walls); objects and goal
+enter only as offsets from the hand, plus each position's change over the last step (the
+state's previous-frame half). The layout is envs/task_spaces.py's, shared by every task
 family, so a policy node feeding the task's state vector needs nothing new.
 """
 from __future__ import annotations

@@ -57,8 +57,8 @@ def _kwarg_classes() -> dict:
     from policies.fixed_normalizer import FixedNormalizer
     from policies.hand_relative import HandRelative
 
-    return {_name(c): c for c in (FixedNormalizer, HandRelative, FlattenExtractor, CombinedExtractor, nn.ReLU, nn.Tanh, nn.ELU,
-                                  nn.GELU, nn.SiLU)}
+    return {_name(c): c for c in (FixedNormalizer, HandRelative, FlattenExtractor, CombinedExtractor, nn.ReLU,
+                                  nn.Tanh, nn.ELU, nn.GELU, nn.SiLU)}
 
 
 def _name(cls) -> str:

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from grm.progress_labels import hop_label, keyframe_progress, matched_progress, path_progress, step_samples, unfinished_cap
+from grm.progress_labels import (hop_label, keyframe_progress, matched_progress, path_progress, step_samples,
+                                 unfinished_cap)
 
 
 @pytest.mark.parametrize(
