@@ -22,6 +22,11 @@ OBJ1, OBJ1_QUAT, OBJ2, OBJ2_QUAT = slice(4, 7), slice(7, 11), slice(11, 14), sli
 PREVIOUS = 18  # entries 18..35 repeat entries 0..17 one step earlier
 GOAL = slice(36, 39)
 
+
+def previous(index: slice) -> slice:
+    """The same entries of the state one step earlier (the previous-frame half)."""
+    return slice(index.start + PREVIOUS, index.stop + PREVIOUS)
+
 ACTION_SPACE = gym.spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)  # (dx, dy, dz, grip), Meta-World's
 
 

@@ -14,13 +14,9 @@ import gymnasium as gym
 import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
-from envs.task_spaces import GOAL, GRIPPER, HAND, OBJ1, OBJ1_QUAT, OBJ2, OBJ2_QUAT, PREVIOUS
+from envs.task_spaces import GOAL, GRIPPER, HAND, OBJ1, OBJ1_QUAT, OBJ2, OBJ2_QUAT, previous
 
 FEATURES_DIM = 3 + 1 + 3 * 3 + 4 + 4 + 3 * 3
-
-
-def _previous(index: slice) -> slice:
-    return slice(index.start + PREVIOUS, index.stop + PREVIOUS)
 
 
 def hand_relative(state: torch.Tensor) -> torch.Tensor:
@@ -30,8 +26,8 @@ def hand_relative(state: torch.Tensor) -> torch.Tensor:
         hand, state[:, GRIPPER:GRIPPER + 1],
         state[:, OBJ1] - hand, state[:, OBJ2] - hand, state[:, GOAL] - hand,
         state[:, OBJ1_QUAT], state[:, OBJ2_QUAT],
-        hand - state[:, _previous(HAND)], state[:, OBJ1] - state[:, _previous(OBJ1)],
-        state[:, OBJ2] - state[:, _previous(OBJ2)],
+        hand - state[:, previous(HAND)], state[:, OBJ1] - state[:, previous(OBJ1)],
+        state[:, OBJ2] - state[:, previous(OBJ2)],
     ], dim=1)
 
 

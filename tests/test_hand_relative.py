@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from envs.task_spaces import GOAL, HAND, OBJ1, OBJ2, PREVIOUS
+from envs.task_spaces import GOAL, HAND, OBJ1, OBJ2, previous
 from policies.hand_relative import FEATURES_DIM, HandRelative, hand_relative
 
 
@@ -11,7 +11,7 @@ def _shifted(state: np.ndarray, shift: np.ndarray) -> np.ndarray:
     out = state.copy()
     for index in (HAND, OBJ1, OBJ2):
         out[:, index] += shift
-        out[:, index.start + PREVIOUS:index.stop + PREVIOUS] += shift
+        out[:, previous(index)] += shift
     out[:, GOAL] += shift
     return out
 
