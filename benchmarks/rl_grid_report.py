@@ -1,5 +1,6 @@
-"""The reward-mode grid's report: per task and mode, final success and episodes to 80% per seed;
-over tasks, IQM with 95% stratified-bootstrap intervals (rliable); one plot of the curves.
+"""The reward-mode grid's report: per task and mode, final success and episodes to 80% per seed and
+their IQM over seeds; per mode over tasks, the same IQMs; each with a 95% stratified-bootstrap
+interval (rliable); one plot of the curves.
 
     grm-rl --multirun +grid=rl                  # the runs (configs/grid/rl.yaml)
     python benchmarks/rl_grid_report.py         # this report, from whatever has finished
@@ -98,26 +99,43 @@ def _scores(cells: dict, mode: str, tasks: list[str], metric) -> np.ndarray | No
     return np.array(columns, dtype=float).T
 
 
-def aggregate(cells: dict, reps: int, seed: int) -> dict:
-    """Per mode over the tasks that every mode ran: IQM of final success and of episodes to 80%
-    (a run that never got there counts as its budget), each with a 95% stratified-bootstrap CI."""
+METRICS = (("final_success", lambda cell, i: cell["final_success_per_seed"][i]),
+           # a run that never got to 80% counts as its budget
+           ("episodes_to_80", lambda cell, i: cell["episodes_to_80_per_seed"][i] or cell["episodes"]))
+
+
+def iqm_ci(scores: dict[str, np.ndarray], reps: int, seed: int) -> dict[str, tuple[float, list[float]]]:
+    """name -> (IQM, 95% stratified-bootstrap interval) of each (runs, tasks) score array (rliable)."""
     from rliable import library as rly
     from rliable import metrics
 
+    np.random.seed(seed)
+    point, interval = rly.get_interval_estimates(scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps)
+    return {k: (round(float(point[k][0]), 3), [round(float(v), 3) for v in interval[k][:, 0]]) for k in scores}
+
+
+def add_cell_intervals(cells: dict, reps: int, seed: int) -> None:
+    """Each cell's IQM over its seeds of final success and episodes to 80%, with 95% bootstrap CIs."""
+    for name, metric in METRICS:
+        scores = {key: np.array([[metric(cell, i)] for i in range(len(cell["seeds"]))], dtype=float)
+                  for key, cell in cells.items()}
+        for key, (point, ci) in iqm_ci(scores, reps, seed).items():
+            cells[key][f"iqm_{name}"], cells[key][f"iqm_{name}_ci95"] = point, ci
+
+
+def aggregate(cells: dict, reps: int, seed: int) -> dict:
+    """Per mode that ran every task of the grid, over those tasks: IQM of final success and of
+    episodes to 80%, each with a 95% stratified-bootstrap CI."""
     modes = sorted({k.split("/")[1] for k in cells})
     tasks = sorted({k.split("/")[0] for k in cells})
     out = {}
-    for name, metric in (("final_success", lambda c, i: c["final_success_per_seed"][i]),
-                         ("episodes_to_80", lambda c, i: c["episodes_to_80_per_seed"][i] or c["episodes"])):
+    for name, metric in METRICS:
         scores = {m: s for m in modes if (s := _scores(cells, m, tasks, metric)) is not None}
         if not scores:
             continue
-        np.random.seed(seed)
-        point, interval = rly.get_interval_estimates(scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps)
-        for m in scores:
+        for m, (point, ci) in iqm_ci(scores, reps, seed).items():
             out.setdefault(m, {"tasks": tasks, "runs": int(scores[m].size)})
-            out[m][f"iqm_{name}"] = round(float(point[m][0]), 3)
-            out[m][f"iqm_{name}_ci95"] = [round(float(v), 3) for v in interval[m][:, 0]]
+            out[m][f"iqm_{name}"], out[m][f"iqm_{name}_ci95"] = point, ci
     return out
 
 
@@ -132,6 +150,7 @@ def plot(cells: dict, path: Path, reps: int, seed: int) -> None:
 
     tasks = sorted({k.split("/")[0] for k in cells})
     modes = sorted({k.split("/")[1] for k in cells})
+    colors = {mode: f"C{i}" for i, mode in enumerate(modes)}  # one colour per mode on every panel
     fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3.4), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for mode in modes:
@@ -144,19 +163,20 @@ def plot(cells: dict, path: Path, reps: int, seed: int) -> None:
                 {mode: curves}, lambda x: np.array([metrics.aggregate_iqm(x[..., t]) for t in range(x.shape[-1])]),
                 reps=reps)
             x = cell["curve_episodes"]
-            ax.plot(x, point[mode], label=f"{mode} ({len(cell['seeds'])})")
-            ax.fill_between(x, interval[mode][0], interval[mode][1], alpha=0.2)
+            ax.plot(x, point[mode], color=colors[mode], label=f"{mode} ({len(cell['seeds'])})")
+            ax.fill_between(x, interval[mode][0], interval[mode][1], color=colors[mode], alpha=0.2)
         ax.set(title=task, xlabel="training episodes", ylim=(-0.02, 1.02))
+        ax.legend(fontsize=7, loc="best", title="mode (seeds)", title_fontsize=7)
     axes[0][0].set_ylabel("success (IQM over seeds, 95% CI)")
-    labels = {}
-    for ax in axes[0]:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            labels.setdefault(label.split(" (")[0], handle)
-    fig.legend(list(labels.values()), list(labels), loc="lower center", ncol=len(labels), fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _iqm_text(entry: dict, name: str, fmt: str) -> str:
+    lo, hi = entry[f"iqm_{name}_ci95"]
+    return f"{entry[f'iqm_{name}']:{fmt}} [{lo:{fmt}}, {hi:{fmt}}]"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -178,20 +198,24 @@ def main(argv: list[str] | None = None) -> None:
     if separate_kept:
         keep(runs, kept)
     cells = table(runs)
+    add_cell_intervals(cells, args.reps, args.seed)
     result = {**cells, "aggregate": aggregate(cells, args.reps, args.seed),  # "task/mode" keys, then the aggregate
               "bootstrap": {"reps": args.reps, "seed": args.seed, "interval": "95% stratified"}}
     out = Path(args.out)
     write_text(out, json.dumps(result, indent=1) + "\n")
     plot(cells, out.with_suffix(".png"), args.reps, args.seed)
-    print(f"{'task/mode':<36}{'final success per seed':>28}{'mean':>7}{'episodes to 80%':>22}")
+    print(f"{'task/mode':<30}{'final success per seed':>26}{'mean':>6}{'IQM [95% CI]':>20}"
+          f"{'episodes to 80%':>20}{'IQM [95% CI]':>22}")
     for key, cell in cells.items():
         finals = " ".join(f"{v:.2f}" for v in cell["final_success_per_seed"])
         to80 = " ".join("-" if v is None else str(v) for v in cell["episodes_to_80_per_seed"])
-        print(f"{key:<36}{finals:>28}{cell['final_success_mean']:>7.2f}{to80:>22}")
+        print(f"{key:<30}{finals:>26}{cell['final_success_mean']:>6.2f}{_iqm_text(cell, 'final_success', '.2f'):>20}"
+              f"{to80:>20}{_iqm_text(cell, 'episodes_to_80', '.0f'):>22}")
     print("\nover tasks (IQM, 95% stratified-bootstrap CI):")
+    if not result["aggregate"]:
+        print("  none yet: no mode has run every task of the table")
     for mode, agg in result["aggregate"].items():
-        parts = [f"{k[4:]} {agg[k]:.2f} [{agg[k + '_ci95'][0]:.2f}, {agg[k + '_ci95'][1]:.2f}]"
-                 for k in ("iqm_final_success", "iqm_episodes_to_80") if k in agg]
+        parts = [f"{name} {_iqm_text(agg, name, '.2f')}" for name, _ in METRICS if f"iqm_{name}" in agg]
         print(f"  {mode:<20}" + "; ".join(parts) + f"  ({agg['runs']} runs on {len(agg['tasks'])} tasks)")
     print(f"wrote {out} and {out.with_suffix('.png')}")
 

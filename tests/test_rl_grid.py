@@ -36,6 +36,9 @@ def test_sweep_then_report(tmp_path):
     assert len(result["reach-v3/oracle_pbrs"]["episodes_to_80_per_seed"]) == 1
     lo, hi = result["aggregate"]["sparse"]["iqm_final_success_ci95"]
     assert lo <= result["aggregate"]["sparse"]["iqm_final_success"] <= hi
+    cell = result["reach-v3/oracle_pbrs"]  # one seed: its IQM and interval are that seed's value
+    expected = cell["episodes_to_80_per_seed"][0] or cell["episodes"]
+    assert cell["iqm_episodes_to_80"] == expected and cell["iqm_episodes_to_80_ci95"] == [expected, expected]
     assert (tmp_path / "rl_curves.png").stat().st_size > 1000
     # the kept reports rebuild the same table alone; a run learned with other settings is refused
     kept = tmp_path / "kept" / "reach-v3" / "sparse-s0.json"
