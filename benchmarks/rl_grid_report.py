@@ -104,21 +104,26 @@ METRICS = (("final_success", lambda cell, i: cell["final_success_per_seed"][i]),
            ("episodes_to_80", lambda cell, i: cell["episodes_to_80_per_seed"][i] or cell["episodes"]))
 
 
-def iqm_ci(scores: dict[str, np.ndarray], reps: int, seed: int) -> dict[str, tuple[float, list[float]]]:
-    """name -> (IQM, 95% stratified-bootstrap interval) of each (runs, tasks) score array (rliable)."""
+def _bootstrap(scores: dict[str, np.ndarray], statistic, reps: int, seed: int) -> tuple[dict, dict]:
+    """rliable's point estimates and 95% stratified-bootstrap intervals of `statistic`, seeded."""
     from rliable import library as rly
-    from rliable import metrics
 
     np.random.seed(seed)
-    point, interval = rly.get_interval_estimates(scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps)
+    return rly.get_interval_estimates(scores, statistic, reps=reps)
+
+
+def iqm_ci(scores: dict[str, np.ndarray], reps: int, seed: int) -> dict[str, tuple[float, list[float]]]:
+    """name -> (IQM, 95% stratified-bootstrap interval) of each (runs, tasks) score array (rliable)."""
+    from rliable import metrics
+
+    point, interval = _bootstrap(scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps, seed)
     return {k: (round(float(point[k][0]), 3), [round(float(v), 3) for v in interval[k][:, 0]]) for k in scores}
 
 
 def add_cell_intervals(cells: dict, reps: int, seed: int) -> None:
     """Each cell's IQM over its seeds of final success and episodes to 80%, with 95% bootstrap CIs."""
     for name, metric in METRICS:
-        scores = {key: np.array([[metric(cell, i)] for i in range(len(cell["seeds"]))], dtype=float)
-                  for key, cell in cells.items()}
+        scores = {key: _scores(cells, key.split("/")[1], [key.split("/")[0]], metric) for key in cells}
         for key, (point, ci) in iqm_ci(scores, reps, seed).items():
             cells[key][f"iqm_{name}"], cells[key][f"iqm_{name}_ci95"] = point, ci
 
@@ -145,7 +150,6 @@ def plot(cells: dict, path: Path, reps: int, seed: int) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from rliable import library as rly
     from rliable import metrics
 
     tasks = sorted({k.split("/")[0] for k in cells})
@@ -158,10 +162,9 @@ def plot(cells: dict, path: Path, reps: int, seed: int) -> None:
             if cell is None or len({len(c) for c in cell["curve_per_seed"]}) != 1:
                 continue
             curves = np.array(cell["curve_per_seed"], dtype=float)[:, None, :]  # (seeds, 1 task, points)
-            np.random.seed(seed)
-            point, interval = rly.get_interval_estimates(
+            point, interval = _bootstrap(
                 {mode: curves}, lambda x: np.array([metrics.aggregate_iqm(x[..., t]) for t in range(x.shape[-1])]),
-                reps=reps)
+                reps, seed)
             x = cell["curve_episodes"]
             ax.plot(x, point[mode], color=colors[mode], label=f"{mode} ({len(cell['seeds'])})")
             ax.fill_between(x, interval[mode][0], interval[mode][1], color=colors[mode], alpha=0.2)
