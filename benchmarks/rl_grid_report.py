@@ -121,10 +121,12 @@ def iqm_ci(scores: dict[str, np.ndarray], reps: int, seed: int) -> dict[str, tup
 
 
 def add_cell_intervals(cells: dict, reps: int, seed: int) -> None:
-    """Each cell's IQM over its seeds of final success and episodes to 80%, with 95% bootstrap CIs."""
+    """Each cell's IQM over its seeds of final success and episodes to 80%, with 95% bootstrap CIs.
+    Each cell is bootstrapped alone from `seed`, so its interval does not move when other cells join."""
     for name, metric in METRICS:
-        scores = {key: _scores(cells, key.split("/")[1], [key.split("/")[0]], metric) for key in cells}
-        for key, (point, ci) in iqm_ci(scores, reps, seed).items():
+        for key in cells:
+            scores = {key: _scores(cells, key.split("/")[1], [key.split("/")[0]], metric)}
+            point, ci = iqm_ci(scores, reps, seed)[key]
             cells[key][f"iqm_{name}"], cells[key][f"iqm_{name}_ci95"] = point, ci
 
 

@@ -35,6 +35,11 @@ def test_rl_throughput_runs_and_writes_its_table(tmp_path):
     assert [row["name"] for row in result["loops"]] == ["sb3_sac", "sac, dummy", "sac, GRM in learner", "sac", "sac, bf16"]
     assert result["speedup_vs_sb3"] > 0 and all(row["env_steps_per_s"] > 0 for row in result["loops"])
     assert set(result["step_parts_ms"]) == {"physics_and_render", "grm", "updates_sb3_sac", "updates_sac"}
+    # the ceilings: the env side alone bounds the loop, and work at the matmul rate cannot beat it
+    ceil = result["ceilings"]
+    at_peak = [ceil["at_matmul_peak_vs_sb3_float32"], ceil["at_matmul_peak_vs_sb3_bfloat16"]]
+    assert 0 < max(at_peak) <= ceil["env_bound_vs_sb3"]
+    assert result["update_mflop"]["sac"] > 0 and result["matmul_gflops"]["float32"] > 0
 
 
 def test_expert_steps_runs_and_suggests_horizons(tmp_path):

@@ -1,5 +1,6 @@
 """The reward-mode grid: a Hydra multirun over grm-rl (configs/grid/rl.yaml) and its report
 (benchmarks/rl_grid_report.py: per-seed table, IQM with bootstrap intervals, one plot)."""
+import importlib.util
 import json
 import subprocess
 import sys
@@ -47,3 +48,24 @@ def test_sweep_then_report(tmp_path):
     kept.write_text(json.dumps(entry))
     proc = report("--runs", str(tmp_path / "kept"))
     assert proc.returncode != 0 and "sac.learning_rate: 0.0003 vs 1.0" in proc.stderr + proc.stdout.replace("\n", "")
+
+
+def test_a_cells_interval_does_not_move_when_other_cells_join():
+    spec = importlib.util.spec_from_file_location("rl_grid_report", ROOT / "benchmarks" / "rl_grid_report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+
+    def cell(finals, to_80):
+        return {"seeds": list(range(len(finals))), "final_success_per_seed": finals,
+                "episodes_to_80_per_seed": to_80, "episodes": 150}
+
+    # door-lock's grm_pbrs cell, alone and with its sparse cell beside it
+    grm = ([1.0, 0.9, 1.0, 0.7, 0.65], [10, 80, 85, 70, 105])
+    alone = {"door/grm_pbrs": cell(*grm)}
+    joined = {"door/sparse": cell([1.0, 1.0, 0.7, 1.0, 1.0], [55, 35, 145, 105, 70]), "door/grm_pbrs": cell(*grm)}
+    for cells in (alone, joined):
+        report.add_cell_intervals(cells, 2000, 0)
+    for key in ("iqm_final_success_ci95", "iqm_episodes_to_80_ci95"):
+        assert joined["door/grm_pbrs"][key] == alone["door/grm_pbrs"][key]
+        lo, hi = alone["door/grm_pbrs"][key]
+        assert lo < hi  # five different seeds: a real interval, not a point
