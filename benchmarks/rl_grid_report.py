@@ -113,20 +113,22 @@ def _bootstrap(scores: dict[str, np.ndarray], statistic, reps: int, seed: int) -
 
 
 def iqm_ci(scores: dict[str, np.ndarray], reps: int, seed: int) -> dict[str, tuple[float, list[float]]]:
-    """name -> (IQM, 95% stratified-bootstrap interval) of each (runs, tasks) score array (rliable)."""
+    """name -> (IQM, 95% stratified-bootstrap interval) of each (runs, tasks) score array (rliable).
+    Each array is bootstrapped alone from `seed`, so its interval does not move when others join."""
     from rliable import metrics
 
-    point, interval = _bootstrap(scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps, seed)
-    return {k: (round(float(point[k][0]), 3), [round(float(v), 3) for v in interval[k][:, 0]]) for k in scores}
+    out = {}
+    for k, array in scores.items():
+        point, interval = _bootstrap({k: array}, lambda x: np.array([metrics.aggregate_iqm(x)]), reps, seed)
+        out[k] = (round(float(point[k][0]), 3), [round(float(v), 3) for v in interval[k][:, 0]])
+    return out
 
 
 def add_cell_intervals(cells: dict, reps: int, seed: int) -> None:
-    """Each cell's IQM over its seeds of final success and episodes to 80%, with 95% bootstrap CIs.
-    Each cell is bootstrapped alone from `seed`, so its interval does not move when other cells join."""
+    """Each cell's IQM over its seeds of final success and episodes to 80%, with 95% bootstrap CIs."""
     for name, metric in METRICS:
-        for key in cells:
-            scores = {key: _scores(cells, key.split("/")[1], [key.split("/")[0]], metric)}
-            point, ci = iqm_ci(scores, reps, seed)[key]
+        scores = {key: _scores(cells, key.split("/")[1], [key.split("/")[0]], metric) for key in cells}
+        for key, (point, ci) in iqm_ci(scores, reps, seed).items():
             cells[key][f"iqm_{name}"], cells[key][f"iqm_{name}_ci95"] = point, ci
 
 
