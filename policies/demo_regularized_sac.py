@@ -15,7 +15,9 @@ overestimates (saturated actions it never saw), it switches BC off exactly there
 
 The SAC underneath is `FusedSAC` (ensemble critics, one fused update), so a policy with
 `clone_proposes` can also keep the finished clone beside the actor (`freeze_clone`, IBRL):
-the clone's action is taken, and bootstrapped from, wherever the critic values it higher.
+the clone's action is taken, and bootstrapped from, wherever the critic values it higher; one
+with `residual_scale` makes the actor a bounded residual on top of the frozen clone (the BC term
+then fits the clone plus residual to the labels).
 """
 from __future__ import annotations
 
@@ -64,13 +66,18 @@ class DemoRegularizedSAC(FusedSAC):
         self.demo_actions = torch.cat([self.demo_actions,
                                        torch.as_tensor(actions, dtype=torch.float32, device=self.device)])
 
-    def _demo_bc(self, q_filter: bool, scaled: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean squared error of the deterministic actor on a batch of labelled states (0 on the
-        states where the Q filter prefers the actor's action), and the critic's mean |Q| of the
-        actor's actions there (the term's scale; 1 when not `scaled`)."""
+    def _deterministic(self, obs: torch.Tensor, residual: bool) -> torch.Tensor:
+        """The policy's deterministic action: the actor's, or its residual on the clone's."""
+        pi = self.actor(obs, deterministic=True)
+        return self.policy.on_clone(obs, pi) if residual else pi
+
+    def _demo_bc(self, q_filter: bool, scaled: bool = True, residual: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean squared error of the deterministic policy on a batch of labelled states (0 on the
+        states where the Q filter prefers the policy's action), and the critic's mean |Q| of the
+        policy's actions there (the term's scale; 1 when not `scaled`)."""
         idx = torch.randint(0, len(self.demo_actions), (self.bc_batch_size,), device=self.device)
         obs, act = self.demo_obs[idx], self.demo_actions[idx]
-        pi = self.actor(obs, deterministic=True)
+        pi = self._deterministic(obs, residual)
         err = ((pi - act) ** 2).sum(-1)
         scale = torch.ones(())
         if q_filter or scaled:
@@ -81,26 +88,28 @@ class DemoRegularizedSAC(FusedSAC):
                     err = err * (self.critic.q_values(obs, act).min(0).values >= q_pi).float()
         return err.mean(), scale
 
-    def _losses(self, *args, **kwargs):
+    def _losses(self, *args, residual: bool = False, **kwargs):
         """FusedSAC's losses, the actor's plus `bc_weight` x mean |Q| x the (Q-filtered) BC error
         on labelled states: one weight for any reward scale, as TD3+BC's."""
-        loss, critic_loss, actor_loss, bc_loss, log_prob = super()._losses(*args, **kwargs)
+        loss, critic_loss, actor_loss, bc_loss, log_prob = super()._losses(*args, residual=residual, **kwargs)
         if self.demo_bc_weight > 0:
-            err, scale = self._demo_bc(self.q_filter)
+            err, scale = self._demo_bc(self.q_filter, residual=residual)
             loss, bc_loss = loss + self.demo_bc_weight * scale * err, err.detach()
         return loss, critic_loss, actor_loss, bc_loss, log_prob
 
     def clone(self, steps: int) -> float:
-        """Plain BC of the deterministic actor on all labelled states (whatever the online BC
+        """Plain BC of the deterministic policy on all labelled states (whatever the online BC
         term's weight, 0 included); returns the final squared error."""
         self.policy.set_training_mode(True)
+        residual = self.policy.residual_base is not None
         for _ in range(steps):
-            err, _ = self._demo_bc(q_filter=False, scaled=False)
+            err, _ = self._demo_bc(q_filter=False, scaled=False, residual=residual)
             self.actor.optimizer.zero_grad()
             err.backward()
             self.actor.optimizer.step()
         with torch.no_grad():
-            return float(((self.actor(self.demo_obs, deterministic=True) - self.demo_actions) ** 2).sum(-1).mean())
+            pi = self._deterministic(self.demo_obs, residual)
+            return float(((pi - self.demo_actions) ** 2).sum(-1).mean())
 
     def set_exploration_std(self, std: float, hold: bool = False) -> None:
         """The actor's Gaussian std (before tanh) set to `std` everywhere; SAC tunes it from there,

@@ -111,29 +111,52 @@ class EnsembleCritic(BaseModel):
 
 class EnsembleSACPolicy(SACPolicy):
     """SB3's SAC policy (its actor unchanged) with an `EnsembleCritic`, and optionally a frozen
-    `clone` of the demonstrator beside the actor (`clone_proposes`, IBRL: Hu et al. 2023): both
-    propose an action and the one the critic values higher is taken. The selection is part of
-    `_predict`, so training, evaluation and a policy node that loads the file act alike."""
+    `clone` of the demonstrator kept beside the actor, used in one of two ways:
 
-    def __init__(self, *args, critic_layer_norm: bool = True, clone_proposes: bool = False, **kwargs):
-        self.critic_layer_norm, self.clone_proposes = critic_layer_norm, clone_proposes
+    - `clone_proposes` (IBRL: Hu et al. 2023): both propose an action and the one the critic
+      values higher is taken;
+    - `residual_scale` > 0 (residual RL with a bounded residual, as Policy Decorator, Yuan et al.
+      2024): the action is the clone's plus `residual_scale` x the actor's, clipped to the box,
+      so RL can move the policy at most that far from the clone, however wrong its critic.
+
+    Both are part of `_predict`, so training, evaluation and a policy node that loads the file act
+    alike; before the clone is set (`FusedSAC.freeze_clone`) the actor acts alone."""
+
+    def __init__(self, *args, critic_layer_norm: bool = True, clone_proposes: bool = False,
+                 residual_scale: float = 0.0, **kwargs):
+        if clone_proposes and residual_scale > 0:
+            raise ValueError("clone_proposes and residual_scale are two uses of the clone: choose one")
+        if not 0 <= residual_scale <= 2:
+            raise ValueError(f"residual_scale must be in [0, 2] (a share of the action range), got {residual_scale}")
+        self.critic_layer_norm, self.clone_proposes, self.residual_scale = \
+            critic_layer_norm, clone_proposes, residual_scale
         super().__init__(*args, **kwargs)
 
     def _build(self, lr_schedule) -> None:
         super()._build(lr_schedule)
         self.clone = None
-        if self.clone_proposes:  # set by FusedSAC.pretrain (`clone_set` then true); it never trains
+        if self.clone_proposes or self.residual_scale > 0:  # set by FusedSAC.freeze_clone (`clone_set`); never trains
             self.clone = self.make_actor(features_extractor=None).requires_grad_(False)
             self.register_buffer("clone_set", torch.zeros((), dtype=torch.bool))
 
     @property
     def proposer(self):
-        """The clone once it holds the warm-started actor (None before, or without one)."""
-        return self.clone if self.clone is not None and bool(self.clone_set) else None
+        """The clone once it holds the warm-started actor, where it proposes (None otherwise)."""
+        return self.clone if self.clone_proposes and bool(self.clone_set) else None
+
+    @property
+    def residual_base(self):
+        """The clone once set, where the actor is a residual on top of it (None otherwise)."""
+        return self.clone if self.residual_scale > 0 and bool(self.clone_set) else None
+
+    def on_clone(self, observation: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        """The action of a residual policy: the clone's plus `residual_scale` x the actor's (in [-1, 1])."""
+        base = self.clone(observation, deterministic=True)
+        return (base + self.residual_scale * residual).clamp(-1.0, 1.0)
 
     def _get_constructor_parameters(self) -> dict:
         return {**super()._get_constructor_parameters(), "critic_layer_norm": self.critic_layer_norm,
-                "clone_proposes": self.clone_proposes}
+                "clone_proposes": self.clone_proposes, "residual_scale": self.residual_scale}
 
     def make_critic(self, features_extractor=None) -> EnsembleCritic:
         critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
@@ -141,6 +164,8 @@ class EnsembleSACPolicy(SACPolicy):
 
     def _predict(self, observation: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
         actions = self.actor(observation, deterministic)
+        if self.residual_base is not None:
+            return self.on_clone(observation, actions)
         clone = self.proposer
         return actions if clone is None else best_of(self.critic, observation, actions,
                                                       clone(observation, deterministic=True))[0]
@@ -217,8 +242,11 @@ class FusedSAC(SAC):
         return result
 
     # ------------------------------------------------------------ the update
-    def _sample_actions(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Tanh-squashed Gaussian actions and their log-probabilities (SB3's formula, in one pass)."""
+    def _sample_actions(self, obs: torch.Tensor, residual: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tanh-squashed Gaussian actions, their log-probabilities (SB3's formula, in one pass) and
+        the deterministic actions; `residual`: the actor's output as a residual on the frozen
+        clone's (`EnsembleSACPolicy.on_clone`; the log-probability of the scaled density, its clip
+        aside)."""
         actor = self.actor
         features = actor.extract_features(obs, actor.features_extractor)
         with torch.autocast("cpu", torch.bfloat16) if self.bf16 else nullcontext():
@@ -230,18 +258,24 @@ class FusedSAC(SAC):
         actions = torch.tanh(mean + log_std.exp() * noise)
         log_prob = (-0.5 * noise.square() - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
         log_prob = log_prob - torch.log(1 - actions.square() + 1e-6).sum(-1)
-        return actions, log_prob, torch.tanh(mean)
+        mean_actions = torch.tanh(mean)
+        if residual:
+            policy = self.policy
+            log_prob = log_prob - actions.shape[-1] * math.log(policy.residual_scale)
+            actions, mean_actions = policy.on_clone(obs, actions), policy.on_clone(obs, mean_actions)
+        return actions, log_prob, mean_actions
 
     def _losses(self, obs, actions, next_obs, rewards, dones, discounts, ent_coef, bc_mask, bc_weight,
-                propose: bool = False):
+                propose: bool = False, residual: bool = False):
         """Critic + actor loss of one batch (one backward pass serves both: the actor's loss sees
         the critic's weights detached), the actor's log-probabilities for the temperature, and
         behaviour cloning of the rows in `bc_mask` (weight relative to the actor's SAC loss).
         `propose`: the bootstrap takes the better of the actor's and the clone's action (IBRL);
-        the entropy bonus stays the actor's, a property of the policy at s'."""
+        the entropy bonus stays the actor's, a property of the policy at s'. `residual`: the
+        actor's output is a residual on the clone's action (`_sample_actions`)."""
         critic, target = self.critic, self.critic_target
         with torch.no_grad():
-            next_actions, next_log_prob, _ = self._sample_actions(next_obs)
+            next_actions, next_log_prob, _ = self._sample_actions(next_obs, residual)
             if propose:  # the better proposal's Q comes with the choice
                 next_q = best_of(target, next_obs, next_actions, self.policy.clone(next_obs, deterministic=True),
                                  self.bf16)[1]
@@ -250,7 +284,7 @@ class FusedSAC(SAC):
             target_q = rewards + (1 - dones) * discounts * (next_q - ent_coef * next_log_prob)
         q = critic.q_values(obs, actions, bf16=self.bf16)
         critic_loss = 0.5 * (q - target_q).square().mean(1).sum()
-        actions_pi, log_prob, mean_actions = self._sample_actions(obs)
+        actions_pi, log_prob, mean_actions = self._sample_actions(obs, residual)
         q_pi = critic.q_values(obs, actions_pi, detached=True, bf16=self.bf16).min(0).values
         bc_loss = (bc_mask * (mean_actions - actions).square().sum(-1)).sum() / bc_mask.sum().clamp(min=1)
         rl_loss = ent_coef * log_prob - q_pi
@@ -273,11 +307,19 @@ class FusedSAC(SAC):
         self.freeze_clone()
 
     def freeze_clone(self) -> None:
-        """With a policy whose `clone_proposes`: the actor as it is now becomes the frozen clone,
-        which proposes actions from here on (nothing without one)."""
-        if self.policy.clone is not None:
-            self.policy.clone.load_state_dict(self.actor.state_dict())
-            self.policy.clone_set.fill_(True)
+        """With a policy that keeps a clone: the actor as it is now becomes the frozen clone, which
+        proposes actions from here on (`clone_proposes`) or which the actor's residual is added to
+        (`residual_scale`: the actor's mean head is zeroed and its optimizer restarted, so the
+        policy acts as the clone did); nothing without one."""
+        if self.policy.clone is None:
+            return
+        self.policy.clone.load_state_dict(self.actor.state_dict())
+        self.policy.clone_set.fill_(True)
+        if self.policy.residual_scale > 0:
+            with torch.no_grad():
+                self.actor.mu.weight.zero_()
+                self.actor.mu.bias.zero_()
+            self.actor.optimizer.state.clear()
 
     def current_bc_weight(self) -> float:
         """The behaviour-cloning weight of the next online update: linear from `bc_weight` to
@@ -309,7 +351,7 @@ class FusedSAC(SAC):
         losses = self._compiled_losses() if self.compile else self._losses
         sample = self.replay_buffer.sample_demo if demo_only else self.replay_buffer.sample
         bc_mask = self._bc_mask(batch_size, demo_only)
-        propose = self.policy.proposer is not None
+        propose, residual = self.policy.proposer is not None, self.policy.residual_base is not None
         for step in range(gradient_steps):
             data = sample(batch_size, env=self._vec_normalize_env)
             discounts = data.discounts if data.discounts is not None else torch.full((batch_size, 1), self.gamma)
@@ -318,7 +360,7 @@ class FusedSAC(SAC):
             self._online_updates += not demo_only
             loss, critic_loss, actor_loss, bc_loss, log_prob = losses(
                 data.observations, data.actions, data.next_observations, data.rewards.squeeze(-1),
-                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef, bc_mask, bc_weight, propose)
+                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef, bc_mask, bc_weight, propose=propose, residual=residual)
             if auto:
                 ent_coef_loss = -(self.log_ent_coef * (log_prob.detach() + self.target_entropy)).mean()
                 loss = loss + ent_coef_loss

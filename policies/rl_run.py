@@ -77,6 +77,7 @@ class DemoSettings:
     bc_anneal_updates: int = setting(ge=0)  # algo=sac only
     bc_final_weight: float = setting(ge=0, absent=0.0)  # algo=sac only: the BC weight after the anneal
     clone_proposes: bool = setting(absent=False)  # algo=sac only: the warm-started actor, frozen, proposes actions (IBRL)
+    residual_scale: float = setting(ge=0, le=2, absent=0.0)  # algo=sac only: > 0: the actor is a residual of at most this on the frozen warm start
 
 
 @dataclass
@@ -160,15 +161,20 @@ class RLConfig:
             "sac.bf16": (self.sac.bf16, False), "sac.compile": (self.sac.compile, False),
             "sac.policy_delay": (self.sac.policy_delay, 1), "demo.pretrain_updates": (self.demo.pretrain_updates, 0),
             "demo.bc_weight": (self.demo.bc_weight, 0), "demo.bc_final_weight": (self.demo.bc_final_weight, 0),
-            "demo.clone_proposes": (self.demo.clone_proposes, False)}
+            "demo.clone_proposes": (self.demo.clone_proposes, False), "demo.residual_scale": (self.demo.residual_scale, 0)}
         on = {key: value for key, (value, off) in fused_only.items() if value != off}
         if self.algo == "sb3_sac" and on:
             offs = " ".join(f"{key}={str(fused_only[key][1]).lower()}" for key in on)
             key = next(iter(on))
             raise ConfigError(key, on[key], f"is for the fused learner (algo=sac); with algo={self.algo} pass {offs}")
-        if self.demo.clone_proposes and not (self.demo.seed_buffer and self.demo.pretrain_updates):
-            raise ConfigError("demo.clone_proposes", True, "clones the actor warm-started on the demo: it needs "
-                                                           "demo.seed_buffer=true and demo.pretrain_updates > 0")
+        for key, value in (("demo.clone_proposes", self.demo.clone_proposes),
+                           ("demo.residual_scale", self.demo.residual_scale)):
+            if value and not (self.demo.seed_buffer and self.demo.pretrain_updates):
+                raise ConfigError(key, value, "clones the actor warm-started on the demo: it needs "
+                                              "demo.seed_buffer=true and demo.pretrain_updates > 0")
+        if self.demo.clone_proposes and self.demo.residual_scale:
+            raise ConfigError("demo.residual_scale", self.demo.residual_scale,
+                              "is another use of the clone than demo.clone_proposes=true: pass one of them")
         if self.grm.guard and self.grm.fusion != "mean":
             raise ConfigError("grm.guard", True, "smooths the mean of the perspectives: pass grm.fusion=mean with it")
         if self.task_reward == "grm" and self.reward not in GRM_MODES:
@@ -347,7 +353,8 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
                    "bc_final_weight": cfg.demo.bc_final_weight} if demo is not None else {})
             model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, policy_delay=delay, **bc, policy_kwargs={
                 **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True},
-                "clone_proposes": demo is not None and cfg.demo.clone_proposes}, **common)
+                "clone_proposes": demo is not None and cfg.demo.clone_proposes,
+                "residual_scale": cfg.demo.residual_scale if demo is not None else 0.0}, **common)
             if demo is not None and cfg.demo.pretrain_updates:
                 log.info("pretraining on the demo: %d updates", cfg.demo.pretrain_updates)
                 model.pretrain(cfg.demo.pretrain_updates)

@@ -2,7 +2,8 @@
 the privileged heuristic's episodes (which read simulator state the learned policy may not),
 its actor first cloned from them and then kept near them by a BC term in its loss
 (`DemoRegularizedSAC`), with the frozen clone proposing actions beside the actor
-(`clone_proposes`, IBRL). Online SAC has not yet beaten the clone (docs/tweezers.md).
+(`clone_proposes`, IBRL) or with the actor as a bounded residual on top of the frozen clone
+(`residual_scale`). Online SAC has not yet beaten the clone (docs/tweezers.md).
 Seeding alone is not enough: with a sparse lift reward, 6000 steps of plain SAC on a seeded
 buffer picked nothing (0.00 on every split).
 
@@ -78,6 +79,7 @@ class HighLevelConfig:
     bc_weight: float = setting(ge=0)
     q_filter: bool = setting()  # BC only where the critic prefers the demo's action; false: everywhere
     clone_proposes: bool = setting(absent=False)  # the finished clone, frozen, proposes actions the critic may pick (IBRL)
+    residual_scale: float = setting(ge=0, le=2, absent=0.0)  # > 0: SAC learns a residual of at most this on the frozen clone
     critic_layer_norm: bool = setting()  # LayerNorm critics (RLPD)
     n_critics: int = setting(ge=1, absent=2)  # the ensemble the critic's min is taken over
     affordance: Optional[str] = setting()
@@ -120,7 +122,8 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
         ent_coef=cfg.ent_coef, batch_size=cfg.batch_size, gamma=cfg.gamma, learning_starts=0, seed=cfg.seed,
         device="cpu", policy_kwargs={"net_arch": list(cfg.net_arch), "critic_layer_norm": cfg.critic_layer_norm,
                                      "n_critics": cfg.n_critics,
-                                     "clone_proposes": cfg.clone_proposes, **normalizer_kwargs(demos["obs"])})
+                                     "clone_proposes": cfg.clone_proposes, "residual_scale": cfg.residual_scale,
+                                     **normalizer_kwargs(demos["obs"])})
     add_transitions(model.replay_buffer, demos)
     model.set_logger(configure(str(out / "tb"), ["tensorboard"]))
     log = {"heuristic_success": heuristic_rate, "heuristic_transitions": len(demos["actions"]),
@@ -141,7 +144,7 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
     model.set_exploration_std(cfg.initial_std, hold=cfg.hold_std)
     save_policy_file(model, out / "bc_model.zip")
     clone_rate = _validate(env, model, cfg.select_episodes)
-    model.freeze_clone()  # with clone_proposes: the clone proposes actions from the critic's fit on
+    model.freeze_clone()  # the clone proposes actions, or is what the residual adds to, from the critic's fit on
     model.fit_critic(cfg.critic_steps, cfg.batch_size)
     model.learn(cfg.steps, progress_bar=cfg.progress, reset_num_timesteps=False)
     save_policy_file(model, out / "sac_model.zip")

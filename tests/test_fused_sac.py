@@ -222,3 +222,40 @@ def test_the_clone_proposes_and_the_critic_picks_for_acting_targets_and_the_poli
     assert critic_losses[0] != critic_losses[1]
     model.learn(20)
     torch.testing.assert_close(torch.nn.utils.parameters_to_vector(policy.clone.parameters()), clone_weights)
+
+
+def test_a_residual_policy_stays_within_its_scale_of_the_frozen_clone(tmp_path):
+    """With `residual_scale`, pretraining freezes the warm-started actor as the clone and zeroes
+    the actor's mean head: the policy acts exactly as the clone did; however wrong the actor gets,
+    the action stays within `residual_scale` of the clone's, when acting, in the losses and in a
+    loaded policy file; online learning keeps the clone frozen and the task solved."""
+    model = make(DummyVecEnv([TrackTarget]), replay_buffer_class=DemoMixReplayBuffer, learning_starts=8,
+                 replay_buffer_kwargs={"demo": expert_demo(), "demo_ratio": 0.5}, bc_weight=2.5,
+                 policy_kwargs={"net_arch": [32, 32], "optimizer_kwargs": {"fused": True}, "residual_scale": 0.2})
+    policy = model.policy
+    obs = torch.as_tensor(np.stack([np.linspace(-0.7, 0.7, 15), np.zeros(15)], 1), dtype=torch.float32)
+    assert policy.residual_base is None and policy.proposer is None
+    model.pretrain(300)
+    assert policy.residual_base is policy.clone and policy.proposer is None
+    with torch.no_grad():
+        warm = policy.clone(obs, deterministic=True)
+        torch.testing.assert_close(policy._predict(obs, deterministic=True), warm)  # zero residual: the clone
+    assert tracking_error(model) < 0.15
+    model.learn(300)
+    with torch.no_grad():
+        torch.testing.assert_close(policy.clone(obs, deterministic=True), warm)  # the clone never trains
+        assert tracking_error(model) < 0.15
+        model.actor.mu.weight.zero_()  # spoil the actor: the far end of its range everywhere
+        model.actor.mu.bias.fill_(3.0)
+        spoiled = policy._predict(obs, deterministic=True)
+        sampled = model._sample_actions(obs, residual=True)
+    assert ((spoiled - warm).abs() <= 0.2 + 1e-6).all() and ((spoiled - warm) > 0.15).any()
+    for actions in sampled[0], sampled[2]:  # what the losses see: sampled and deterministic
+        assert ((actions - warm).abs() <= 0.2 + 1e-6).all()
+    path = save_policy_file(model, tmp_path / "model.zip")
+    loaded = load_policy_file(path, for_acting=True)
+    assert loaded.policy.residual_base is not None and loaded.policy.residual_scale == 0.2
+    np.testing.assert_allclose(loaded.predict(obs.numpy(), deterministic=True)[0], spoiled.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="choose one"):
+        EnsembleSACPolicy(TrackTarget.observation_space, TrackTarget.action_space, lambda _: 1e-3,
+                          clone_proposes=True, residual_scale=0.1)

@@ -149,6 +149,11 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
     with pytest.raises(ConfigError, match=r"demo.clone_proposes=True: clones the actor warm-started on the demo: it "
                                           r"needs demo.seed_buffer=true and demo.pretrain_updates > 0$"):
         compose_rl(f"out={tmp_path}", "demo.clone_proposes=true", "demo.pretrain_updates=0")
+    with pytest.raises(ConfigError, match=r"demo.residual_scale=0.1: clones the actor warm-started on the demo"):
+        compose_rl(f"out={tmp_path}", "demo.residual_scale=0.1", "demo.seed_buffer=false")
+    with pytest.raises(ConfigError, match=r"demo.residual_scale=0.1: is another use of the clone than "
+                                          r"demo.clone_proposes=true: pass one of them$"):
+        compose_rl(f"out={tmp_path}", "demo.residual_scale=0.1", "demo.clone_proposes=true")
     with pytest.raises(ConfigError, match=r"grm.guard=True: smooths the mean of the perspectives: pass grm.fusion=mean"):
         compose_rl(f"out={tmp_path}", "grm.guard=true")
     assert compose_rl(f"out={tmp_path}", "grm.guard=true", "grm.fusion=mean").grm.guard

@@ -136,6 +136,18 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     # clone_proposes: SAC's policy file carries the frozen clone, which proposes actions; the clone's file does not
     assert load_policy_file(tmp_path / "high" / "sac_model.zip", for_acting=True).policy.proposer is not None
     assert load_policy_file(tmp_path / "high" / "bc_model.zip", for_acting=True).policy.proposer is None
+    # residual_scale: SAC's actor is a residual on the frozen clone, so its actions stay that close to the clone's
+    (tmp_path / "high" / "model.zip").unlink()
+    train_high_level(compose("tool_high", HighLevelConfig, [
+        f"out={tmp_path / 'high'}", "steps=10", "seed=1", "seed_episodes=1", "bc_steps=5", "dagger_rounds=0",
+        "critic_steps=1", "clone_proposes=false", "residual_scale=0.1", f"affordance={tmp_path / 'aff.pt'}",
+        "batch_size=16", "net_arch=[16,16]", "progress=false"]))
+    sac, clone = (load_policy_file(tmp_path / "high" / f, for_acting=True) for f in ("sac_model.zip", "bc_model.zip"))
+    assert sac.policy.residual_base is not None and sac.policy.proposer is None
+    with np.load(demos) as f:
+        obs = f["obs"]
+    gap = np.abs(sac.predict(obs, deterministic=True)[0] - clone.predict(obs, deterministic=True)[0])
+    assert gap.max() <= 0.1 + 1e-6 and gap.max() > 0, gap.max()
 
 
 def test_flat_baseline_drives_the_fingers_itself_and_its_heuristic_picks():
