@@ -360,7 +360,8 @@ class FusedSAC(SAC):
             self._online_updates += not demo_only
             loss, critic_loss, actor_loss, bc_loss, log_prob = losses(
                 data.observations, data.actions, data.next_observations, data.rewards.squeeze(-1),
-                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef, bc_mask, bc_weight, propose=propose, residual=residual)
+                data.dones.squeeze(-1), discounts.squeeze(-1), ent_coef, bc_mask, bc_weight,
+                propose=propose, residual=residual)
             if auto:
                 ent_coef_loss = -(self.log_ent_coef * (log_prob.detach() + self.target_entropy)).mean()
                 loss = loss + ent_coef_loss

@@ -106,6 +106,9 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
 
     if cfg.demonstrator not in ("perceived", "privileged"):
         raise ValueError(f"demonstrator must be perceived or privileged, got {cfg.demonstrator!r}")
+    if cfg.clone_proposes and cfg.residual_scale:
+        raise ValueError(f"clone_proposes=true and residual_scale={cfg.residual_scale} are two uses of the clone: "
+                         "pass residual_scale=0 with clone_proposes=true")
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -128,7 +128,7 @@ def test_high_level_training_clones_the_heuristic_runs_dagger_and_sac(tmp_path):
     (tmp_path / "high" / "model.zip").unlink()  # an interrupted run: the heuristic's episodes are kept
     train_high_level(compose("tool_high", HighLevelConfig, [
         f"out={tmp_path / 'high'}", "steps=10", "seed=1", "seed_episodes=1", "bc_steps=5", "dagger_rounds=0",
-        "critic_steps=1", "clone_proposes=true", f"affordance={tmp_path / 'aff.pt'}", "batch_size=16",
+        "critic_steps=1", "clone_proposes=true", "residual_scale=0", f"affordance={tmp_path / 'aff.pt'}", "batch_size=16",
         "net_arch=[16,16]", "progress=false"]))
     assert demos.stat().st_mtime_ns == stamp and (tmp_path / "high" / "model.zip").is_file()
     from policies.policy_file import load_policy_file
@@ -230,3 +230,14 @@ def test_object_distributions_draw_only_objects_the_tool_can_straddle():
     assert straddles(ObjectSpec("box", 0.025)) and not straddles(ObjectSpec("box", 0.025, 1.3, np.pi / 4))
     with pytest.raises(ValueError, match="straddle none"):
         ObjectDistribution(("box",), (0.04, 0.05)).draw(rng)
+
+
+def test_two_uses_of_the_clone_are_refused_before_any_work(tmp_path):
+    """The clone proposing (IBRL) and the residual on it are alternatives: asking for both, as
+    `clone_proposes=true` over the residual default does, is refused before any episode runs."""
+    from policies.tool_high_level import HighLevelConfig, train_high_level
+
+    with pytest.raises(ValueError, match=r"^clone_proposes=true and residual_scale=0.03 are two uses of the clone: "
+                                         r"pass residual_scale=0 with clone_proposes=true$"):
+        train_high_level(compose("tool_high", HighLevelConfig, [f"out={tmp_path / 'high'}", "clone_proposes=true"]))
+    assert not (tmp_path / "high").exists()
