@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from configs.files import write_text
 from policies.tool_pick_eval import POLICIES, SPLITS, load_pick_policy, run_pick_episode, split_success
 
 OUT = Path(__file__).parent / "results" / "tool_pick.json"
@@ -90,8 +91,7 @@ def main() -> None:
         table["source"] = {"run": args.flat if flat else args.high, "low": args.low or "P controller",
                            **({"noise_std": args.noise} if args.noise is not None else {})}
         result["policies"][name] = table
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    write_text(out, json.dumps(result, indent=2))  # atomic: an interrupted run leaves the old file whole
     plot(result, out.with_suffix(".png"))
     print(f"wrote {out} and {out.with_suffix('.png')}")
 
