@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from configs.files import atomic_write, write_text
-from configs.typed import setting
+from configs.typed import ConfigError, setting
 from envs.tweezers.flat_pick_env import FlatPickHeuristic, FlatTweezerPickEnv
 from envs.tweezers.pick_env import TASK_VERSION, ObjectDistribution, PickHeuristic, TweezerPickEnv
 from policies.demo_regularized_sac import DemoRegularizedSAC
@@ -93,6 +93,11 @@ class HighLevelConfig:
     threads: int = setting(ge=1)
     progress: bool = setting()
 
+    def check(self) -> None:
+        if self.clone_proposes and self.residual_scale:
+            raise ConfigError("residual_scale", self.residual_scale, "is another use of the clone than "
+                                                                      "clone_proposes=true: pass residual_scale=0 with it")
+
 
 def train_high_level(cfg: HighLevelConfig) -> Path:
     """Heuristic episodes -> replay buffer and BC clone; `dagger_rounds` of the clone's own
@@ -106,9 +111,6 @@ def train_high_level(cfg: HighLevelConfig) -> Path:
 
     if cfg.demonstrator not in ("perceived", "privileged"):
         raise ValueError(f"demonstrator must be perceived or privileged, got {cfg.demonstrator!r}")
-    if cfg.clone_proposes and cfg.residual_scale:
-        raise ValueError(f"clone_proposes=true and residual_scale={cfg.residual_scale} are two uses of the clone: "
-                         "pass residual_scale=0 with clone_proposes=true")
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)

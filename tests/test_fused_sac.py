@@ -259,3 +259,5 @@ def test_a_residual_policy_stays_within_its_scale_of_the_frozen_clone(tmp_path):
     with pytest.raises(ValueError, match="choose one"):
         EnsembleSACPolicy(TrackTarget.observation_space, TrackTarget.action_space, lambda _: 1e-3,
                           clone_proposes=True, residual_scale=0.1)
+    with pytest.raises(ValueError, match=r"residual_scale must be in \[0, 2\] \(a share of the action range\), got 3"):
+        EnsembleSACPolicy(TrackTarget.observation_space, TrackTarget.action_space, lambda _: 1e-3, residual_scale=3)

@@ -234,10 +234,14 @@ def test_object_distributions_draw_only_objects_the_tool_can_straddle():
 
 def test_two_uses_of_the_clone_are_refused_before_any_work(tmp_path):
     """The clone proposing (IBRL) and the residual on it are alternatives: asking for both, as
-    `clone_proposes=true` over the residual default does, is refused before any episode runs."""
-    from policies.tool_high_level import HighLevelConfig, train_high_level
+    `clone_proposes=true` over the residual default does, is refused when the settings are
+    checked, before any episode runs; the old recipe (residual_scale=0) is accepted."""
+    from configs.typed import ConfigError
+    from policies.tool_high_level import HighLevelConfig
 
-    with pytest.raises(ValueError, match=r"^clone_proposes=true and residual_scale=0.03 are two uses of the clone: "
-                                         r"pass residual_scale=0 with clone_proposes=true$"):
-        train_high_level(compose("tool_high", HighLevelConfig, [f"out={tmp_path / 'high'}", "clone_proposes=true"]))
+    with pytest.raises(ConfigError, match=r"^residual_scale=0.03: is another use of the clone than "
+                                          r"clone_proposes=true: pass residual_scale=0 with it$"):
+        compose("tool_high", HighLevelConfig, [f"out={tmp_path / 'high'}", "clone_proposes=true"])
+    old = compose("tool_high", HighLevelConfig, [f"out={tmp_path / 'high'}", "clone_proposes=true", "residual_scale=0"])
+    assert old.clone_proposes and old.residual_scale == 0
     assert not (tmp_path / "high").exists()
