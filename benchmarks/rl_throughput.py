@@ -115,10 +115,12 @@ def update_mflop(model, batch_size: int) -> float:
     compiled = fused and model.compile
     if fused:
         model.compile = False
-    with FlopCounterMode(display=False) as counter:
-        (model.update if fused else model.train)(1, batch_size)
-    if fused:
-        model.compile = compiled
+    try:
+        with FlopCounterMode(display=False) as counter:
+            (model.update if fused else model.train)(1, batch_size)
+    finally:
+        if fused:
+            model.compile = compiled
     return counter.get_total_flops() / 1e6
 
 
