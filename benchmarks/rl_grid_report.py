@@ -148,31 +148,47 @@ def aggregate(cells: dict, reps: int, seed: int) -> dict:
     return out
 
 
+NO_DEMO = "_nodemo"  # the suffix of a mode run without the demo in the buffer (configs/grid/rl_nodemo.yaml)
+
+
+def panels(cells: dict) -> list[tuple[str, list[str]]]:
+    """(title, modes) of each plot panel: one per task, and the task's modes run without the demo in
+    the buffer on a panel of their own, so neither is crowded and each compares like with like."""
+    out: dict[str, list[str]] = {}
+    for key in sorted(cells):
+        task, mode = key.split("/")
+        out.setdefault(f"{task}, no demo in the buffer" if mode.endswith(NO_DEMO) else task, []).append(mode)
+    return sorted(out.items())
+
+
 def plot(cells: dict, path: Path, reps: int, seed: int) -> None:
-    """Success vs episodes per task: IQM over seeds with its 95% bootstrap interval, one line per mode."""
+    """Success vs episodes: IQM over seeds with its 95% bootstrap interval, one line per mode; a mode
+    without the demo is dashed, in the colour of its reward with the demo."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from rliable import metrics
 
-    tasks = sorted({k.split("/")[0] for k in cells})
-    modes = sorted({k.split("/")[1] for k in cells})
-    colors = {mode: f"C{i}" for i, mode in enumerate(modes)}  # one colour per mode on every panel
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3.4), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    layout = panels(cells)
+    rewards = sorted({k.split("/")[1].removesuffix(NO_DEMO) for k in cells})
+    colors = {r: f"C{i}" for i, r in enumerate(rewards)}  # one colour per reward on every panel
+    fig, axes = plt.subplots(1, len(layout), figsize=(4 * len(layout), 3.4), squeeze=False)
+    for ax, (title, modes) in zip(axes[0], layout):
+        task = title.split(",")[0]
         for mode in modes:
-            cell = cells.get(f"{task}/{mode}")
-            if cell is None or len({len(c) for c in cell["curve_per_seed"]}) != 1:
+            cell = cells[f"{task}/{mode}"]
+            if len({len(c) for c in cell["curve_per_seed"]}) != 1:
                 continue
             curves = np.array(cell["curve_per_seed"], dtype=float)[:, None, :]  # (seeds, 1 task, points)
             point, interval = _bootstrap(
                 {mode: curves}, lambda x: np.array([metrics.aggregate_iqm(x[..., t]) for t in range(x.shape[-1])]),
                 reps, seed)
-            x = cell["curve_episodes"]
-            ax.plot(x, point[mode], color=colors[mode], label=f"{mode} ({len(cell['seeds'])})")
-            ax.fill_between(x, interval[mode][0], interval[mode][1], color=colors[mode], alpha=0.2)
-        ax.set(title=task, xlabel="training episodes", ylim=(-0.02, 1.02))
+            x, color = cell["curve_episodes"], colors[mode.removesuffix(NO_DEMO)]
+            ax.plot(x, point[mode], color=color, linestyle="--" if mode.endswith(NO_DEMO) else "-",
+                    label=f"{mode} ({len(cell['seeds'])})")
+            ax.fill_between(x, interval[mode][0], interval[mode][1], color=color, alpha=0.2)
+        ax.set(title=title, xlabel="training episodes", ylim=(-0.02, 1.02))
         ax.legend(fontsize=7, loc="best", title="mode (seeds)", title_fontsize=7)
     axes[0][0].set_ylabel("success (IQM over seeds, 95% CI)")
     fig.tight_layout()

@@ -13,6 +13,14 @@ TINY = ["task=reach-v3", "seed=0", "episodes=2", "max_steps=20", "eval.every_epi
         "demo.pretrain_updates=10"]
 
 
+def _report_module():
+    """benchmarks/rl_grid_report.py as a module (benchmarks/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("rl_grid_report", ROOT / "benchmarks" / "rl_grid_report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    return report
+
+
 def test_sweep_then_report(tmp_path):
     grm_rl = Path(sys.executable).parent / "grm-rl"
     sweep = subprocess.run([str(grm_rl), "--multirun", "+grid=rl", "reward=sparse,oracle_pbrs", *TINY,
@@ -51,9 +59,7 @@ def test_sweep_then_report(tmp_path):
 
 
 def test_a_cells_interval_does_not_move_when_other_cells_join():
-    spec = importlib.util.spec_from_file_location("rl_grid_report", ROOT / "benchmarks" / "rl_grid_report.py")
-    report = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(report)
+    report = _report_module()
 
     def cell(finals, to_80):
         return {"seeds": list(range(len(finals))), "final_success_per_seed": finals,
@@ -69,3 +75,10 @@ def test_a_cells_interval_does_not_move_when_other_cells_join():
         assert joined["door/grm_pbrs"][key] == alone["door/grm_pbrs"][key]
         lo, hi = alone["door/grm_pbrs"][key]
         assert lo < hi  # five different seeds: a real interval, not a point
+
+
+def test_modes_without_the_demo_get_a_panel_of_their_own():
+    report = _report_module()
+    cells = dict.fromkeys(["door/sparse", "door/grm_pbrs", "door/sparse_nodemo", "door/grm_pbrs_nodemo", "box/oracle_pbrs"])
+    assert report.panels(cells) == [("box", ["oracle_pbrs"]), ("door", ["grm_pbrs", "sparse"]),
+                                    ("door, no demo in the buffer", ["grm_pbrs_nodemo", "sparse_nodemo"])]
