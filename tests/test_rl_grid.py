@@ -1,6 +1,5 @@
 """The reward-mode grid: a Hydra multirun over grm-rl (configs/grid/rl.yaml) and its report
 (benchmarks/rl_grid_report.py: per-seed table, IQM with bootstrap intervals, one plot)."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,14 +10,6 @@ TINY = ["task=reach-v3", "seed=0", "episodes=2", "max_steps=20", "eval.every_epi
         "eval.final_episodes=1", "checkpoint_every_episodes=1", "sac.learning_starts=10", "sac.batch_size=16",
         "sac.net_arch=[16,16]", "sac.compile=false", "vec_env=dummy",
         "demo.pretrain_updates=10"]
-
-
-def _report_module():
-    """benchmarks/rl_grid_report.py as a module (benchmarks/ is scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("rl_grid_report", ROOT / "benchmarks" / "rl_grid_report.py")
-    report = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(report)
-    return report
 
 
 def test_sweep_then_report(tmp_path):
@@ -58,8 +49,8 @@ def test_sweep_then_report(tmp_path):
     assert proc.returncode != 0 and "sac.learning_rate: 0.0003 vs 1.0" in proc.stderr + proc.stdout.replace("\n", "")
 
 
-def test_a_cells_interval_does_not_move_when_other_cells_join():
-    report = _report_module()
+def test_a_cells_interval_does_not_move_when_other_cells_join(load_benchmark):
+    report = load_benchmark("rl_grid_report")
 
     def cell(finals, to_80):
         return {"seeds": list(range(len(finals))), "final_success_per_seed": finals,
@@ -77,8 +68,8 @@ def test_a_cells_interval_does_not_move_when_other_cells_join():
         assert lo < hi  # five different seeds: a real interval, not a point
 
 
-def test_modes_without_the_demo_get_a_panel_of_their_own():
-    report = _report_module()
+def test_modes_without_the_demo_get_a_panel_of_their_own(load_benchmark):
+    report = load_benchmark("rl_grid_report")
     cells = dict.fromkeys(["door/sparse", "door/grm_pbrs", "door/sparse_nodemo", "door/grm_pbrs_nodemo", "box/oracle_pbrs"])
     assert report.panels(cells) == [("box", ["oracle_pbrs"]), ("door", ["grm_pbrs", "sparse"]),
                                     ("door, no demo in the buffer", ["grm_pbrs_nodemo", "sparse_nodemo"])]
