@@ -152,12 +152,12 @@ NO_DEMO = "_nodemo"  # the suffix of a mode run without the demo in the buffer (
 
 
 def panels(cells: dict) -> list[tuple[str, list[str]]]:
-    """(title, modes) of each plot panel: one per task, and the task's modes run without the demo in
-    the buffer on a panel of their own, so neither is crowded and each compares like with like."""
+    """(title, "task/mode" keys) of each plot panel: one per task, and the task's modes run without
+    the demo in the buffer on a panel of their own, so neither is crowded and each compares like with like."""
     out: dict[str, list[str]] = {}
     for key in sorted(cells):
         task, mode = key.split("/")
-        out.setdefault(f"{task}, no demo in the buffer" if mode.endswith(NO_DEMO) else task, []).append(mode)
+        out.setdefault(f"{task}, no demo in the buffer" if mode.endswith(NO_DEMO) else task, []).append(key)
     return sorted(out.items())
 
 
@@ -174,10 +174,9 @@ def plot(cells: dict, path: Path, reps: int, seed: int) -> None:
     rewards = sorted({k.split("/")[1].removesuffix(NO_DEMO) for k in cells})
     colors = {r: f"C{i}" for i, r in enumerate(rewards)}  # one colour per reward on every panel
     fig, axes = plt.subplots(1, len(layout), figsize=(4 * len(layout), 3.4), squeeze=False)
-    for ax, (title, modes) in zip(axes[0], layout):
-        task = title.split(",")[0]
-        for mode in modes:
-            cell = cells[f"{task}/{mode}"]
+    for ax, (title, keys) in zip(axes[0], layout):
+        for key in keys:
+            cell, mode = cells[key], key.split("/")[1]
             if len({len(c) for c in cell["curve_per_seed"]}) != 1:
                 continue
             curves = np.array(cell["curve_per_seed"], dtype=float)[:, None, :]  # (seeds, 1 task, points)

@@ -71,5 +71,5 @@ def test_a_cells_interval_does_not_move_when_other_cells_join(load_benchmark):
 def test_modes_without_the_demo_get_a_panel_of_their_own(load_benchmark):
     report = load_benchmark("rl_grid_report")
     cells = dict.fromkeys(["door/sparse", "door/grm_pbrs", "door/sparse_nodemo", "door/grm_pbrs_nodemo", "box/oracle_pbrs"])
-    assert report.panels(cells) == [("box", ["oracle_pbrs"]), ("door", ["grm_pbrs", "sparse"]),
-                                    ("door, no demo in the buffer", ["grm_pbrs_nodemo", "sparse_nodemo"])]
+    assert report.panels(cells) == [("box", ["box/oracle_pbrs"]), ("door", ["door/grm_pbrs", "door/sparse"]),
+                                    ("door, no demo in the buffer", ["door/grm_pbrs_nodemo", "door/sparse_nodemo"])]
