@@ -66,12 +66,13 @@ class DemoRegularizedSAC(FusedSAC):
         self.demo_actions = torch.cat([self.demo_actions,
                                        torch.as_tensor(actions, dtype=torch.float32, device=self.device)])
 
-    def _deterministic(self, obs: torch.Tensor, residual: bool) -> torch.Tensor:
-        """The policy's deterministic action: the actor's, or its residual on the clone's."""
+    def _deterministic(self, obs: torch.Tensor, residual: torch.Tensor | None) -> torch.Tensor:
+        """The policy's deterministic action: the actor's, or its residual (of scale `residual`) on the clone's."""
         pi = self.actor(obs, deterministic=True)
-        return self.policy.on_clone(obs, pi) if residual else pi
+        return pi if residual is None else self.policy.on_clone(obs, pi, residual)
 
-    def _demo_bc(self, q_filter: bool, scaled: bool = True, residual: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def _demo_bc(self, q_filter: bool, scaled: bool = True,
+                 residual: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean squared error of the deterministic policy on a batch of labelled states (0 on the
         states where the Q filter prefers the policy's action), and the critic's mean |Q| of the
         policy's actions there (the term's scale; 1 when not `scaled`)."""
@@ -88,7 +89,7 @@ class DemoRegularizedSAC(FusedSAC):
                     err = err * (self.critic.q_values(obs, act).min(0).values >= q_pi).float()
         return err.mean(), scale
 
-    def _losses(self, *args, residual: bool = False, **kwargs):
+    def _losses(self, *args, residual: torch.Tensor | None = None, **kwargs):
         """FusedSAC's losses, the actor's plus `bc_weight` x mean |Q| x the (Q-filtered) BC error
         on labelled states: one weight for any reward scale, as TD3+BC's."""
         loss, critic_loss, actor_loss, bc_loss, log_prob = super()._losses(*args, residual=residual, **kwargs)
@@ -101,7 +102,7 @@ class DemoRegularizedSAC(FusedSAC):
         """Plain BC of the deterministic policy on all labelled states (whatever the online BC
         term's weight, 0 included); returns the final squared error."""
         self.policy.set_training_mode(True)
-        residual = self.policy.residual_base is not None
+        residual = torch.tensor(self.policy.residual_scale) if self.policy.residual_base is not None else None
         for _ in range(steps):
             err, _ = self._demo_bc(q_filter=False, scaled=False, residual=residual)
             self.actor.optimizer.zero_grad()

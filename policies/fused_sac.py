@@ -25,6 +25,9 @@ alone). The actor starts where the demonstrator acts, and RL is free to improve 
 freezes that warm-started actor as the clone, which then proposes actions for acting and for the
 critic's bootstrap targets (IBRL): the clone's action is taken wherever the critic values it
 higher. That trusts the critic; on the main job it did not stop the learner's swings (docs/rl.md).
+With a policy whose `residual_scale` > 0 the actor becomes a bounded residual on that clone instead;
+`residual_final_scale` releases the bound linearly over `residual_release_updates` online updates
+after the first `residual_hold_updates`.
 """
 from __future__ import annotations
 
@@ -149,10 +152,13 @@ class EnsembleSACPolicy(SACPolicy):
         """The clone once set, where the actor is a residual on top of it (None otherwise)."""
         return self.clone if self.residual_scale > 0 and bool(self.clone_set) else None
 
-    def on_clone(self, observation: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        """The action of a residual policy: the clone's plus `residual_scale` x the actor's (in [-1, 1])."""
+    def on_clone(self, observation: torch.Tensor, residual: torch.Tensor,
+                 scale: torch.Tensor | float | None = None) -> torch.Tensor:
+        """The action of a residual policy: the clone's plus `scale` (default `residual_scale`) x the
+        actor's, in [-1, 1]. The update passes the scale as a tensor, so a compiled loss does not
+        recompile while `FusedSAC` releases the bound."""
         base = self.clone(observation, deterministic=True)
-        return (base + self.residual_scale * residual).clamp(-1.0, 1.0)
+        return (base + (self.residual_scale if scale is None else scale) * residual).clamp(-1.0, 1.0)
 
     def _get_constructor_parameters(self) -> dict:
         return {**super()._get_constructor_parameters(), "critic_layer_norm": self.critic_layer_norm,
@@ -204,9 +210,14 @@ class FusedSAC(SAC):
     policy_aliases = {"MlpPolicy": EnsembleSACPolicy}
 
     def __init__(self, policy, env, *args, bf16: bool = False, compile: bool = False, bc_weight: float = 0.0,
-                 bc_anneal_updates: int = 0, bc_final_weight: float = 0.0, policy_delay: int = 1, **kwargs):
+                 bc_anneal_updates: int = 0, bc_final_weight: float = 0.0, policy_delay: int = 1,
+                 residual_final_scale: float | None = None, residual_hold_updates: int = 0,
+                 residual_release_updates: int = 0, **kwargs):
         self.bf16, self.compile, self.policy_delay = bf16, compile, policy_delay
         self.bc_weight, self.bc_anneal_updates, self.bc_final_weight = bc_weight, bc_anneal_updates, bc_final_weight
+        self.residual_final_scale, self.residual_hold_updates, self.residual_release_updates = \
+            residual_final_scale, residual_hold_updates, residual_release_updates
+        self._residual_start_scale = None  # the policy's residual_scale when the release began
         self._online_updates = 0
         self._pending_updates, self._stepping, self._compiled = 0, None, None
         super().__init__(policy, env, *args, **kwargs)
@@ -242,11 +253,12 @@ class FusedSAC(SAC):
         return result
 
     # ------------------------------------------------------------ the update
-    def _sample_actions(self, obs: torch.Tensor, residual: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def _sample_actions(self, obs: torch.Tensor, residual: torch.Tensor | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Tanh-squashed Gaussian actions, their log-probabilities (SB3's formula, in one pass) and
-        the deterministic actions; `residual`: the actor's output as a residual on the frozen
-        clone's (`EnsembleSACPolicy.on_clone`; the log-probability of the scaled density, its clip
-        aside)."""
+        the deterministic actions; `residual` (a scale): the actor's output as a residual of that
+        scale on the frozen clone's (`EnsembleSACPolicy.on_clone`; the log-probability of the
+        scaled density, its clip aside)."""
         actor = self.actor
         features = actor.extract_features(obs, actor.features_extractor)
         with torch.autocast("cpu", torch.bfloat16) if self.bf16 else nullcontext():
@@ -259,20 +271,20 @@ class FusedSAC(SAC):
         log_prob = (-0.5 * noise.square() - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
         log_prob = log_prob - torch.log(1 - actions.square() + 1e-6).sum(-1)
         mean_actions = torch.tanh(mean)
-        if residual:
+        if residual is not None:
             policy = self.policy
-            log_prob = log_prob - actions.shape[-1] * math.log(policy.residual_scale)
-            actions, mean_actions = policy.on_clone(obs, actions), policy.on_clone(obs, mean_actions)
+            log_prob = log_prob - actions.shape[-1] * torch.log(residual)
+            actions, mean_actions = policy.on_clone(obs, actions, residual), policy.on_clone(obs, mean_actions, residual)
         return actions, log_prob, mean_actions
 
     def _losses(self, obs, actions, next_obs, rewards, dones, discounts, ent_coef, bc_mask, bc_weight,
-                propose: bool = False, residual: bool = False):
+                propose: bool = False, residual: torch.Tensor | None = None):
         """Critic + actor loss of one batch (one backward pass serves both: the actor's loss sees
         the critic's weights detached), the actor's log-probabilities for the temperature, and
         behaviour cloning of the rows in `bc_mask` (weight relative to the actor's SAC loss).
         `propose`: the bootstrap takes the better of the actor's and the clone's action (IBRL);
-        the entropy bonus stays the actor's, a property of the policy at s'. `residual`: the
-        actor's output is a residual on the clone's action (`_sample_actions`)."""
+        the entropy bonus stays the actor's, a property of the policy at s'. `residual` (a scale):
+        the actor's output is a residual of that scale on the clone's action (`_sample_actions`)."""
         critic, target = self.critic, self.critic_target
         with torch.no_grad():
             next_actions, next_log_prob, _ = self._sample_actions(next_obs, residual)
@@ -321,6 +333,21 @@ class FusedSAC(SAC):
                 self.actor.mu.bias.zero_()
             self.actor.optimizer.state.clear()
 
+    def current_residual_scale(self) -> float:
+        """The residual's bound for the next online update: `residual_final_scale` unset, the
+        policy's `residual_scale` as frozen; set, that bound for the first `residual_hold_updates`
+        online updates, then linear to `residual_final_scale` over `residual_release_updates`, then
+        that (the bound released as the critic learns: a tight bound early keeps the actor off a
+        young critic's errors, a loose one late lets it leave a wrong clone)."""
+        if self.residual_final_scale is None:
+            return self.policy.residual_scale
+        if self._residual_start_scale is None:
+            self._residual_start_scale = self.policy.residual_scale
+        released = self._online_updates - self.residual_hold_updates
+        done = float(released >= 0) if self.residual_release_updates <= 0 else \
+            min(1.0, max(0.0, released / self.residual_release_updates))
+        return self._residual_start_scale + (self.residual_final_scale - self._residual_start_scale) * done
+
     def current_bc_weight(self) -> float:
         """The behaviour-cloning weight of the next online update: linear from `bc_weight` to
         `bc_final_weight` over `bc_anneal_updates`, then `bc_final_weight` (a floor that keeps the
@@ -351,7 +378,11 @@ class FusedSAC(SAC):
         losses = self._compiled_losses() if self.compile else self._losses
         sample = self.replay_buffer.sample_demo if demo_only else self.replay_buffer.sample
         bc_mask = self._bc_mask(batch_size, demo_only)
-        propose, residual = self.policy.proposer is not None, self.policy.residual_base is not None
+        propose = self.policy.proposer is not None
+        if self.policy.residual_base is not None and not demo_only:
+            # acting uses the bound too, and so does a saved policy (SB3 rebuilds it from policy_kwargs)
+            self.policy.residual_scale = self.policy_kwargs["residual_scale"] = self.current_residual_scale()
+        residual = torch.tensor(self.policy.residual_scale) if self.policy.residual_base is not None else None
         for step in range(gradient_steps):
             data = sample(batch_size, env=self._vec_normalize_env)
             discounts = data.discounts if data.discounts is not None else torch.full((batch_size, 1), self.gamma)

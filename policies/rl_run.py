@@ -78,6 +78,9 @@ class DemoSettings:
     bc_final_weight: float = setting(ge=0, absent=0.0)  # algo=sac only: the BC weight after the anneal
     clone_proposes: bool = setting(absent=False)  # algo=sac only: the warm-started actor, frozen, proposes actions (IBRL)
     residual_scale: float = setting(ge=0, le=2, absent=0.0)  # algo=sac only: > 0: the actor is a residual of at most this on the frozen warm start
+    residual_final_scale: Optional[float] = setting(ge=0, le=2, absent=None)  # algo=sac only: the bound released linearly to this
+    residual_hold_updates: int = setting(ge=0, absent=0)  # algo=sac only: the bound stays residual_scale this many online updates, then
+    residual_release_updates: int = setting(ge=0, absent=0)  # algo=sac only: grows over this many
 
 
 @dataclass
@@ -161,10 +164,14 @@ class RLConfig:
             "sac.bf16": (self.sac.bf16, False), "sac.compile": (self.sac.compile, False),
             "sac.policy_delay": (self.sac.policy_delay, 1), "demo.pretrain_updates": (self.demo.pretrain_updates, 0),
             "demo.bc_weight": (self.demo.bc_weight, 0), "demo.bc_final_weight": (self.demo.bc_final_weight, 0),
-            "demo.clone_proposes": (self.demo.clone_proposes, False), "demo.residual_scale": (self.demo.residual_scale, 0)}
+            "demo.clone_proposes": (self.demo.clone_proposes, False), "demo.residual_scale": (self.demo.residual_scale, 0),
+            "demo.residual_final_scale": (self.demo.residual_final_scale, None),
+            "demo.residual_hold_updates": (self.demo.residual_hold_updates, 0),
+            "demo.residual_release_updates": (self.demo.residual_release_updates, 0)}
         on = {key: value for key, (value, off) in fused_only.items() if value != off}
         if self.algo == "sb3_sac" and on:
-            offs = " ".join(f"{key}={str(fused_only[key][1]).lower()}" for key in on)
+            offs = " ".join(f"{key}={'null' if fused_only[key][1] is None else str(fused_only[key][1]).lower()}"
+                            for key in on)
             key = next(iter(on))
             raise ConfigError(key, on[key], f"is for the fused learner (algo=sac); with algo={self.algo} pass {offs}")
         for key, value in (("demo.clone_proposes", self.demo.clone_proposes),
@@ -172,6 +179,15 @@ class RLConfig:
             if value and not (self.demo.seed_buffer and self.demo.pretrain_updates):
                 raise ConfigError(key, value, "clones the actor warm-started on the demo: it needs "
                                               "demo.seed_buffer=true and demo.pretrain_updates > 0")
+        if self.demo.residual_final_scale is not None and not (
+                self.demo.residual_scale and self.demo.residual_final_scale >= self.demo.residual_scale):
+            raise ConfigError("demo.residual_final_scale", self.demo.residual_final_scale,
+                              f"is where the residual's bound is released to: it needs 0 < demo.residual_scale <= "
+                              f"{self.demo.residual_final_scale} (got demo.residual_scale={self.demo.residual_scale})")
+        for key, value in (("demo.residual_hold_updates", self.demo.residual_hold_updates),
+                           ("demo.residual_release_updates", self.demo.residual_release_updates)):
+            if value and self.demo.residual_final_scale is None:
+                raise ConfigError(key, value, "schedules the bound's release to demo.residual_final_scale: set that too")
         if self.demo.clone_proposes and self.demo.residual_scale:
             raise ConfigError("demo.residual_scale", self.demo.residual_scale,
                               "is another use of the clone than demo.clone_proposes=true: pass one of them")
@@ -350,7 +366,9 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
         common = {"seed": cfg.seed, "device": "cpu", "tensorboard_log": str(tb), **params}
         if cfg.algo == "sac":
             bc = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates,
-                   "bc_final_weight": cfg.demo.bc_final_weight} if demo is not None else {})
+                   "bc_final_weight": cfg.demo.bc_final_weight, "residual_final_scale": cfg.demo.residual_final_scale,
+                   "residual_hold_updates": cfg.demo.residual_hold_updates,
+                   "residual_release_updates": cfg.demo.residual_release_updates} if demo is not None else {})
             model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, policy_delay=delay, **bc, policy_kwargs={
                 **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True},
                 "clone_proposes": demo is not None and cfg.demo.clone_proposes,

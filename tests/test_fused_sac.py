@@ -248,7 +248,7 @@ def test_a_residual_policy_stays_within_its_scale_of_the_frozen_clone(tmp_path):
         model.actor.mu.weight.zero_()  # spoil the actor: the far end of its range everywhere
         model.actor.mu.bias.fill_(3.0)
         spoiled = policy._predict(obs, deterministic=True)
-        sampled = model._sample_actions(obs, residual=True)
+        sampled = model._sample_actions(obs, residual=torch.tensor(0.2))
     assert ((spoiled - warm).abs() <= 0.2 + 1e-6).all() and ((spoiled - warm) > 0.15).any()
     for actions in sampled[0], sampled[2]:  # what the losses see: sampled and deterministic
         assert ((actions - warm).abs() <= 0.2 + 1e-6).all()
@@ -261,3 +261,36 @@ def test_a_residual_policy_stays_within_its_scale_of_the_frozen_clone(tmp_path):
                           clone_proposes=True, residual_scale=0.1)
     with pytest.raises(ValueError, match=r"residual_scale must be in \[0, 2\] \(a share of the action range\), got 3"):
         EnsembleSACPolicy(TrackTarget.observation_space, TrackTarget.action_space, lambda _: 1e-3, residual_scale=3)
+
+
+def test_a_released_residual_bound_grows_linearly_to_its_final_scale_and_the_policy_file_keeps_it(tmp_path):
+    """`residual_final_scale`: the bound stays `residual_scale` for `residual_hold_updates` online
+    updates, grows linearly to the final scale over `residual_release_updates`, then stays; acting
+    and the saved policy use the bound of the latest update, so a spoiled actor reaches that far
+    from the clone."""
+    model = make(DummyVecEnv([TrackTarget]), replay_buffer_class=DemoMixReplayBuffer, learning_starts=8,
+                 replay_buffer_kwargs={"demo": expert_demo(), "demo_ratio": 0.5}, bc_weight=2.5,
+                 residual_final_scale=1.0, residual_hold_updates=6, residual_release_updates=20,
+                 policy_kwargs={"net_arch": [32, 32], "optimizer_kwargs": {"fused": True}, "residual_scale": 0.2})
+    policy, update, seen = model.policy, model.update, []
+
+    def recording_update(*args, **kwargs):
+        update(*args, **kwargs)
+        seen.append(policy.residual_scale)
+    model.pretrain(100)
+    model.update = recording_update
+    model.learn(30)  # 2 updates a step from step 8 on
+    del model.update  # the class's again (a saved model pickles its attributes)
+    expected = [0.2 + 0.8 * min(1.0, max(0, 2 * i - 6) / 20) for i in range(len(seen))]
+    assert len(seen) >= 16 and seen[:4] == [0.2] * 4 and seen == pytest.approx(expected)
+    assert seen[-1] == 1.0
+    obs = torch.as_tensor(np.stack([np.linspace(-0.7, 0.7, 15), np.zeros(15)], 1), dtype=torch.float32)
+    with torch.no_grad():
+        warm = policy.clone(obs, deterministic=True)
+        model.actor.mu.weight.zero_()
+        model.actor.mu.bias.fill_(-3.0)  # the far end of the actor's range everywhere
+        spoiled = policy._predict(obs, deterministic=True)
+    assert ((warm - spoiled) <= 1.0 + 1e-6).all() and ((warm - spoiled) > 0.9).any()
+    loaded = load_policy_file(save_policy_file(model, tmp_path / "model.zip"), for_acting=True)
+    assert loaded.policy.residual_scale == 1.0
+    np.testing.assert_allclose(loaded.predict(obs.numpy(), deterministic=True)[0], spoiled.numpy(), atol=1e-6)

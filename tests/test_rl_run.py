@@ -154,6 +154,19 @@ def test_bad_rl_inputs_fail_clearly(tmp_path):
     with pytest.raises(ConfigError, match=r"demo.residual_scale=0.1: is another use of the clone than "
                                           r"demo.clone_proposes=true: pass one of them$"):
         compose_rl(f"out={tmp_path}", "demo.residual_scale=0.1", "demo.clone_proposes=true")
+    with pytest.raises(ConfigError, match=r"demo.residual_final_scale=0.3: is where the residual's bound is released "
+                                          r"to: it needs 0 < demo.residual_scale <= 0.3 \(got demo.residual_scale=0.5\)$"):
+        compose_rl(f"out={tmp_path}", "demo.residual_scale=0.5", "demo.residual_final_scale=0.3")
+    for key in "demo.residual_hold_updates", "demo.residual_release_updates":
+        with pytest.raises(ConfigError, match=rf"{key}=100: schedules the bound's release to "
+                                              r"demo.residual_final_scale: set that too$"):
+            compose_rl(f"out={tmp_path}", "demo.residual_scale=0.5", f"{key}=100")
+    with pytest.raises(ConfigError, match=r"demo.residual_final_scale=2.0: is for the fused learner .* "
+                                          r"demo.residual_final_scale=null"):
+        compose_rl(f"out={tmp_path}", "algo=sb3_sac", *SB3, "demo.residual_final_scale=2.0")
+    released = compose_rl(f"out={tmp_path}", "demo.residual_scale=0.5", "demo.residual_final_scale=2.0",
+                          "demo.residual_release_updates=100").demo
+    assert (released.residual_final_scale, released.residual_release_updates) == (2.0, 100)
     with pytest.raises(ConfigError, match=r"grm.guard=True: smooths the mean of the perspectives: pass grm.fusion=mean"):
         compose_rl(f"out={tmp_path}", "grm.guard=true")
     assert compose_rl(f"out={tmp_path}", "grm.guard=true", "grm.fusion=mean").grm.guard
