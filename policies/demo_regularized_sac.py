@@ -102,7 +102,7 @@ class DemoRegularizedSAC(FusedSAC):
         """Plain BC of the deterministic policy on all labelled states (whatever the online BC
         term's weight, 0 included); returns the final squared error."""
         self.policy.set_training_mode(True)
-        residual = torch.tensor(self.policy.residual_scale) if self.policy.residual_base is not None else None
+        residual = self.residual_bound()
         for _ in range(steps):
             err, _ = self._demo_bc(q_filter=False, scaled=False, residual=residual)
             self.actor.optimizer.zero_grad()

@@ -186,6 +186,14 @@ def best_of(critic: EnsembleCritic, obs: torch.Tensor, first: torch.Tensor, seco
     return torch.where(second_wins.unsqueeze(-1), second, first), torch.where(second_wins, q_second, q_first)
 
 
+def linear_schedule(start: float, end: float, updates: int, over: int, after: int = 0) -> float:
+    """`start` for the first `after` updates, then linear to `end` over the next `over` (at once
+    where `over` is 0), then `end`: the shape of every annealed or released setting here."""
+    done = updates - after
+    share = float(done >= 0) if over <= 0 else min(1.0, max(0.0, done / over))
+    return start + (end - start) * share
+
+
 class _TrainWhileStepping(VecEnvWrapper):
     """The VecEnv as SB3's rollout loop sees it: `step` sends the actions, runs the pending
     updates, then collects the results."""
@@ -217,7 +225,7 @@ class FusedSAC(SAC):
         self.bc_weight, self.bc_anneal_updates, self.bc_final_weight = bc_weight, bc_anneal_updates, bc_final_weight
         self.residual_final_scale, self.residual_hold_updates, self.residual_release_updates = \
             residual_final_scale, residual_hold_updates, residual_release_updates
-        self._residual_start_scale = None  # the policy's residual_scale when the release began
+        self._residual_start_scale = None  # the policy's residual_scale when the clone was frozen
         self._online_updates = 0
         self._pending_updates, self._stepping, self._compiled = 0, None, None
         super().__init__(policy, env, *args, **kwargs)
@@ -327,6 +335,7 @@ class FusedSAC(SAC):
             return
         self.policy.clone.load_state_dict(self.actor.state_dict())
         self.policy.clone_set.fill_(True)
+        self._residual_start_scale = self.policy.residual_scale
         if self.policy.residual_scale > 0:
             with torch.no_grad():
                 self.actor.mu.weight.zero_()
@@ -341,19 +350,19 @@ class FusedSAC(SAC):
         young critic's errors, a loose one late lets it leave a wrong clone)."""
         if self.residual_final_scale is None:
             return self.policy.residual_scale
-        if self._residual_start_scale is None:
-            self._residual_start_scale = self.policy.residual_scale
-        released = self._online_updates - self.residual_hold_updates
-        done = float(released >= 0) if self.residual_release_updates <= 0 else \
-            min(1.0, max(0.0, released / self.residual_release_updates))
-        return self._residual_start_scale + (self.residual_final_scale - self._residual_start_scale) * done
+        return linear_schedule(self._residual_start_scale, self.residual_final_scale, self._online_updates,
+                               self.residual_release_updates, after=self.residual_hold_updates)
+
+    def residual_bound(self) -> torch.Tensor | None:
+        """The residual's scale as the losses take it (a tensor: a compiled loss does not recompile
+        as it changes), or None where the actor is no residual."""
+        return torch.tensor(self.policy.residual_scale) if self.policy.residual_base is not None else None
 
     def current_bc_weight(self) -> float:
         """The behaviour-cloning weight of the next online update: linear from `bc_weight` to
         `bc_final_weight` over `bc_anneal_updates`, then `bc_final_weight` (a floor that keeps the
         actor near the demonstrator where the demo's states are)."""
-        done = 1.0 if self.bc_anneal_updates <= 0 else min(1.0, self._online_updates / self.bc_anneal_updates)
-        return self.bc_weight + (self.bc_final_weight - self.bc_weight) * done
+        return linear_schedule(self.bc_weight, self.bc_final_weight, self._online_updates, self.bc_anneal_updates)
 
     def _bc_mask(self, batch_size: int, demo_only: bool) -> torch.Tensor:
         """1 on the rows of a batch that are demo transitions (a DemoMixReplayBuffer puts them last)."""
@@ -382,7 +391,7 @@ class FusedSAC(SAC):
         if self.policy.residual_base is not None and not demo_only:
             # acting uses the bound too, and so does a saved policy (SB3 rebuilds it from policy_kwargs)
             self.policy.residual_scale = self.policy_kwargs["residual_scale"] = self.current_residual_scale()
-        residual = torch.tensor(self.policy.residual_scale) if self.policy.residual_base is not None else None
+        residual = self.residual_bound()
         for step in range(gradient_steps):
             data = sample(batch_size, env=self._vec_normalize_env)
             discounts = data.discounts if data.discounts is not None else torch.full((batch_size, 1), self.gamma)

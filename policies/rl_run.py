@@ -365,11 +365,12 @@ def build_model(cfg: RLConfig, venv, demo: dict | None, tb: Path):
             params.update(demo_buffer(cfg, demo))
         common = {"seed": cfg.seed, "device": "cpu", "tensorboard_log": str(tb), **params}
         if cfg.algo == "sac":
-            bc = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates,
-                   "bc_final_weight": cfg.demo.bc_final_weight, "residual_final_scale": cfg.demo.residual_final_scale,
-                   "residual_hold_updates": cfg.demo.residual_hold_updates,
-                   "residual_release_updates": cfg.demo.residual_release_updates} if demo is not None else {})
-            model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, policy_delay=delay, **bc, policy_kwargs={
+            warm_start = ({"bc_weight": cfg.demo.bc_weight, "bc_anneal_updates": cfg.demo.bc_anneal_updates,
+                           "bc_final_weight": cfg.demo.bc_final_weight,
+                           "residual_final_scale": cfg.demo.residual_final_scale,
+                           "residual_hold_updates": cfg.demo.residual_hold_updates,
+                           "residual_release_updates": cfg.demo.residual_release_updates} if demo is not None else {})
+            model = FusedSAC(EnsembleSACPolicy, venv, bf16=bf16, compile=compile, policy_delay=delay, **warm_start, policy_kwargs={
                 **policy_kwargs, "critic_layer_norm": layer_norm, "optimizer_kwargs": {"fused": True},
                 "clone_proposes": demo is not None and cfg.demo.clone_proposes,
                 "residual_scale": cfg.demo.residual_scale if demo is not None else 0.0}, **common)
