@@ -3,7 +3,7 @@
     grm-recorder --ros-args -p out:=data/real -p task:=drawer-close -p cameras:="[corner, topview]"
 
 At `rate_hz` it samples the latest frame of each camera, the latest JointState and the latest
-command. Services: `~/start` (Trigger), `~/keyframe` (Trigger: a sub-task boundary now),
+command. Services: `~/start` (Trigger; the reply counts the command publishers connected), `~/keyframe` (Trigger: a sub-task boundary now),
 `~/stop` (SetBool: data = whether the task succeeded) writes `<out>/<task>/demo_NNNN.hdf5`
 atomically. Commands are stored in the policy's units (what a policy trained on the demo
 would output): Meta-World actions for twist profiles, joint targets in policy order otherwise.
@@ -55,11 +55,12 @@ class Recorder:
         self.twist = c.type == "cartesian_twist"
         self.action = np.zeros(4 if self.twist else len(prof.joints))
         if self.twist:
-            node.create_subscription(TwistStamped, c.topic, self._on_twist, 10)
+            self.command_sub = node.create_subscription(TwistStamped, c.topic, self._on_twist, 10)
             if c.gripper_topic:
                 node.create_subscription(Float64, c.gripper_topic, self._on_grip, 10)
         else:
-            node.create_subscription(Float64MultiArray, c.topic, self._on_joints, 10)
+            self.command_sub = node.create_subscription(Float64MultiArray, c.topic, self._on_joints, 10)
+        self.commands_recorded = 0  # command messages received while recording: none means zero actions
         node.create_service(Trigger, "~/start", self._srv_start)
         node.create_service(Trigger, "~/keyframe", self._srv_keyframe)
         node.create_service(SetBool, "~/stop", self._srv_stop)
@@ -87,6 +88,7 @@ class Recorder:
         self.state = np.concatenate([q, [extras[n] for n in extra]])
 
     def _on_twist(self, msg) -> None:
+        self.commands_recorded += self.recording
         v = msg.twist.linear
         self.action[:3] = np.array([v.x, v.y, v.z]) * self.profile.action_per_twist
 
@@ -95,6 +97,7 @@ class Recorder:
 
     def _on_joints(self, msg) -> None:
         if len(msg.data) == len(self.profile.joints):
+            self.commands_recorded += self.recording
             self.action = self.profile.to_policy_order(msg.data)
 
     def _srv_start(self, req, res):
@@ -104,9 +107,11 @@ class Recorder:
             return res
         self.buf = {"images": [], "state": [], "actions": []}
         self.marks = []
+        self.commands_recorded = 0
         self.recording = True
         self.t0 = time.monotonic()
-        res.success, res.message = True, "recording"
+        # Whether a command source is connected yet: a recording without one stores zero actions.
+        res.success, res.message = True, f"recording; command publishers: {self.command_sub.get_publisher_count()}"
         return res
 
     def _srv_keyframe(self, req, res):
@@ -133,6 +138,8 @@ class Recorder:
             res.success, res.message = False, str(exc)
             return res
         self.log.info(f"wrote {path} ({ep.num_steps} steps, success={ep.success})")
+        if not self.commands_recorded:
+            self.log.warning(f"no command on {self.profile.command.topic} while recording: {path} stores zero actions")
         res.success, res.message = True, str(path)
         return res
 

@@ -49,7 +49,13 @@ def test_monitor_scores_and_recorder_records_a_live_episode(ros_domain, tmp_path
         assert h.call(Trigger, "/sim_robot/reset", Trigger.Request(), timeout=60).success
         h.wait_for(lambda: len(h.messages("/grm/progress")) > 0, 60, nodes, "GRM progress")
         assert h.call(Trigger, "/grm_monitor/reset", Trigger.Request()).success
-        h.wait_for(lambda: h.call(Trigger, "/recorder/start", Trigger.Request()).success, 30, nodes, "recorder")
+        # The recorder needs the sim's frames, and the policy node's commands matched: under load
+        # that pair's discovery can lag, and the episode would be recorded with zero actions.
+        def recorder_starts_with_commands() -> bool:
+            reply = h.call(Trigger, "/recorder/start", Trigger.Request())
+            return reply.success and int(reply.message.rsplit(" ", 1)[-1]) >= 1
+
+        h.wait_for(recorder_starts_with_commands, 30, nodes, "the recorder, with the policy's commands")
         time.sleep(0.2)
         t0 = time.monotonic()
         # A start is refused while an input is older than the watchdog (0.1 s): on two loaded
@@ -86,6 +92,33 @@ def test_monitor_scores_and_recorder_records_a_live_episode(ros_domain, tmp_path
                                                "ckpt_every=2", "log_every=1", "progress=false",
                                                "sampler.same_episode_reference=1.0"]))
     assert Path(out).is_file()
+
+
+def test_recorder_says_when_no_command_reaches_it(ros_domain, tmp_path):
+    """Without a policy or teleop node the recording stores zero actions: the start reply counts
+    no command publisher, and the stop warns in the log."""
+    from std_srvs.srv import SetBool, Trigger
+
+    params = {
+        "sim_robot": {"ros__parameters": {"profile": "sawyer_metaworld", "task": "drawer-close-v3", "seed": 0,
+                                          "cameras": CAMERAS[:1], "image_size": 32}},
+        "recorder": {"ros__parameters": {"profile": "sawyer_metaworld", "out": str(tmp_path / "real"),
+                                         "task": "drawer-close-v3", "cameras": CAMERAS[:1], "rate_hz": 20.0}},
+    }
+    nodes = start_nodes(tmp_path, params)
+    h = Harness(nodes=nodes)
+    try:
+        replies = []
+        h.wait_for(lambda: replies.append(h.call(Trigger, "/recorder/start", Trigger.Request())) or replies[-1].success,
+                   60, nodes, "the recorder")
+        assert replies[-1].message == "recording; command publishers: 0"
+        time.sleep(0.5)
+        stop = h.call(SetBool, "/recorder/stop", SetBool.Request(data=False))
+        assert stop.success, stop.message
+        h.wait_for(lambda: "stores zero actions" in nodes.logs["recorder"].read_text(), 10, nodes, "the warning")
+    finally:
+        h.close()
+        nodes.stop()
 
 
 def test_rosbag2_import(tmp_path):
